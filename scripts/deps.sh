@@ -5,7 +5,8 @@
 #   scripts/deps.sh --check   check only; exit 1 and name the packages when something is missing
 #
 # The toolchain (C compiler, make, cmake, pkg-config) is found by command, each library by its
-# pkg-config module, and each test tool by command. apt-get update runs first when the package
+# pkg-config module, and each test tool (openssl, for the simulator's throwaway certificates)
+# by command. apt-get update runs first when the package
 # lists are missing or older than a day. sudo is used when not root. On a machine without apt the
 # script prints the packages to install and stops.
 set -u
@@ -19,6 +20,7 @@ tools=(
   "make:make"
   "cmake:cmake"
   "pkg-config:pkg-config"
+  "openssl:openssl"
 )
 # pkg-config module -> Debian package
 modules=(
