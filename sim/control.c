@@ -7,6 +7,8 @@
 #include "faults.h"
 #include "log.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,9 +32,14 @@ static void respond_owned(sim_http_response_t *resp, int status, char *body)
 
 static void respond_error(sim_http_response_t *resp, int status, const char *why)
 {
-    char body[400];
-    snprintf(body, sizeof body, "{\"error\":\"%s\"}", why);
-    sim_http_respond(resp, status, body);
+    cJSON *o = cJSON_CreateObject();
+    char *body = o && cJSON_AddStringToObject(o, "error", why) ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!body) {
+        sim_http_respond(resp, 500, "{\"error\":\"out of memory\"}");
+        return;
+    }
+    respond_owned(resp, status, body);
 }
 
 static void control_status(sim_server_t *server, market_t market, sim_http_response_t *resp)

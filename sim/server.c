@@ -33,8 +33,12 @@
 _Static_assert(LWS_PRE <= SIM_MSG_HEADROOM, "outq headroom must cover LWS_PRE");
 
 #define TICK_US 10000             /* the logical clock's resolution in real-time mode */
-#define LOAD_STEP_MS 100          /* logical time per step in load mode */
+#define LOAD_STEP_MS 10           /* logical time per step in load mode */
+#define LOAD_STEPS_PER_TICK 1000  /* at most this much logical time per tick in load mode */
+#define LOAD_QUEUE_HIGH (1u << 20) /* load mode waits while a client has this much queued */
+#define LOAD_TICK_US 500
 #define CLIENT_MESSAGE_MAX 65536  /* a longer client text message closes the connection */
+#define WRITE_BATCH_BYTES 65536   /* frames written together in one TLS record */
 #define PEER_MAX 64
 
 typedef enum { CONN_HTTP, CONN_WS } conn_role_t;
@@ -325,6 +329,67 @@ static void ws_closed(sim_conn_t *c)
              (unsigned long long)c->id, c->peer);
 }
 
+/* Writes the header of an unmasked, final text frame of `len` bytes (RFC 6455 §5.2) at p;
+   returns its size (2, 4 or 10 bytes). */
+static size_t frame_header(unsigned char *p, size_t len)
+{
+    p[0] = 0x81;
+    if (len < 126) {
+        p[1] = (unsigned char)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        p[1] = 126;
+        p[2] = (unsigned char)(len >> 8);
+        p[3] = (unsigned char)len;
+        return 4;
+    }
+    p[1] = 127;
+    for (int i = 0; i < 8; i++)
+        p[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+/* Writes queued messages until the socket would block. Small messages are framed here and
+   written together, one TLS record and one send() for many frames: written one by one, each
+   costs a TLS record and a system call, and at tens of thousands of frames a second those
+   dominate the sim's CPU. A message too large for the batch goes out alone through lws. */
+static int ws_write_queued(sim_conn_t *c)
+{
+    static unsigned char batch[LWS_PRE + WRITE_BATCH_BYTES];
+    while (sim_outq_count(c->outq)) {
+        size_t used = 0;
+        while (sim_outq_count(c->outq)) {
+            sim_msg_t *msg = sim_outq_peek(c->outq);
+            size_t len = msg->len;
+            if (c->truncate_next && len > 1) {
+                /* A fault: the frame ends halfway through its JSON. */
+                len /= 2;
+                c->truncate_next = false;
+            }
+            if (used + len + 10 > WRITE_BATCH_BYTES) {
+                if (used > 0)
+                    break;
+                /* Alone: lws frames it in the message's own headroom. */
+                if (lws_write(c->wsi, sim_msg_data(msg), len, LWS_WRITE_TEXT) < (int)len)
+                    return -1;
+            } else {
+                used += frame_header(batch + LWS_PRE + used, len);
+                memcpy(batch + LWS_PRE + used, sim_msg_data(msg), len);
+                used += len;
+            }
+            c->frames_sent++;
+            c->bytes_sent += len;
+            sim_outq_pop(c->outq);
+        }
+        if (used > 0 && lws_write(c->wsi, batch + LWS_PRE, used, LWS_WRITE_RAW) < (int)used)
+            return -1;
+        if (lws_send_pipe_choked(c->wsi))
+            break;
+    }
+    return 0;
+}
+
 static int ws_writeable(sim_conn_t *c)
 {
     if (c->close_due) {
@@ -345,22 +410,8 @@ static int ws_writeable(sim_conn_t *c)
             return 0;
         }
     }
-    while (sim_outq_count(c->outq)) {
-        sim_msg_t *msg = sim_outq_peek(c->outq);
-        size_t len = msg->len;
-        if (c->truncate_next && len > 1) {
-            /* A fault: the frame ends halfway through its JSON. */
-            len /= 2;
-            c->truncate_next = false;
-        }
-        if (lws_write(c->wsi, sim_msg_data(msg), len, LWS_WRITE_TEXT) < (int)len)
-            return -1;
-        c->frames_sent++;
-        c->bytes_sent += len;
-        sim_outq_pop(c->outq);
-        if (lws_send_pipe_choked(c->wsi))
-            break;
-    }
+    if (ws_write_queued(c) != 0)
+        return -1;
     if (sim_outq_count(c->outq))
         lws_callback_on_writable(c->wsi);
     return 0;
@@ -491,6 +542,26 @@ static int http_writeable(sim_conn_t *c)
 
 /* ---- the callback ----------------------------------------------------------------------- */
 
+/* Answers a refused WebSocket upgrade with an HTTP status and Retry-After, written at once: the
+   connection is closed right after, so there is no writeable callback to wait for. */
+static void refuse_handshake(struct lws *wsi, const sim_connrate_verdict_t *verdict)
+{
+    static const char body[] = "{\"code\":-1003,\"msg\":\"Too many connection attempts.\"}";
+    unsigned char buf[LWS_PRE + 512];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    char retry[24];
+    int n = snprintf(retry, sizeof retry, "%lld", (long long)verdict->retry_after_s);
+    if (lws_add_http_common_headers(wsi, (unsigned int)verdict->http_status, "application/json",
+                                    sizeof body - 1, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"Retry-After:",
+                                    (const unsigned char *)retry, n, &p, end) ||
+        lws_finalize_http_header(wsi, &p, end))
+        return;
+    memcpy(p, body, sizeof body - 1);
+    p += sizeof body - 1;
+    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
+}
+
 static int market_index_of(struct lws *wsi)
 {
     int *index = lws_get_vhost_user(lws_get_vhost(wsi));
@@ -516,9 +587,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return http_request(c, in ? (const char *)in : "/");
         lws_hdr_copy(wsi, c->path, sizeof c->path, WSI_TOKEN_GET_URI);
         market_t market = (market_t)(c->market_index + 1);
-        if (!sim_connrate_allow(s->connrate, market, c->peer, now_monotonic_ms())) {
-            log_warn("%s %s: over the connection-attempt limit; handshake refused",
-                     market_name(market), c->peer);
+        sim_connrate_verdict_t verdict;
+        sim_connrate_check(s->connrate, market, c->peer, now_monotonic_ms(), &verdict);
+        if (!verdict.allowed) {
+            log_warn("%s %s: %u connection attempts in 5 minutes, over the limit; handshake "
+                     "refused with %d",
+                     market_name(market), c->peer, verdict.attempts, verdict.http_status);
+            refuse_handshake(wsi, &verdict);
             return -1;
         }
         return 0;
@@ -557,29 +632,41 @@ static const struct lws_protocols protocols[] = {
 
 static void fire_scheduled_faults(sim_server_t *s, int64_t now_ms);
 
-static bool clients_drained(const sim_server_t *s)
+/* The most bytes any WebSocket client has queued. */
+static size_t clients_max_queued(const sim_server_t *s)
 {
+    size_t most = 0;
     for (const sim_conn_t *c = s->conns; c; c = c->next)
-        if (c->outq && sim_outq_count(c->outq))
-            return false;
-    return true;
+        if (c->outq && sim_outq_bytes(c->outq) > most)
+            most = sim_outq_bytes(c->outq);
+    return most;
 }
 
+static void advance_to(sim_server_t *s, int64_t logical_ms)
+{
+    s->logical_ms = logical_ms;
+    fire_scheduled_faults(s, s->logical_ms);
+    for (int i = 0; i < SIM_MARKETS; i++)
+        if (s->opt.venues[i])
+            sim_venue_advance(s->opt.venues[i], s->logical_ms);
+}
+
+/* Real time: logical time is the monotonic time since start. Load mode: once a client is
+   connected, logical time moves on in small steps for as long as every client has less than
+   LOAD_QUEUE_HIGH bytes queued, so the clients' reading speed sets the pace. */
 static void tick(lws_sorted_usec_list_t *sul)
 {
     sim_server_t *s = lws_container_of(sul, sim_server_t, tick_sul);
     lws_usec_t next_us = TICK_US;
     if (s->opt.load_mode) {
-        if (clients_drained(s) && s->conns)
-            s->logical_ms += LOAD_STEP_MS;
-        next_us = 1000;
+        for (int steps = 0; s->conns && steps < LOAD_STEPS_PER_TICK &&
+                            clients_max_queued(s) < LOAD_QUEUE_HIGH;
+             steps++)
+            advance_to(s, s->logical_ms + LOAD_STEP_MS);
+        next_us = LOAD_TICK_US;
     } else {
-        s->logical_ms = now_monotonic_ms() - s->start_mono_ms;
+        advance_to(s, now_monotonic_ms() - s->start_mono_ms);
     }
-    fire_scheduled_faults(s, s->logical_ms);
-    for (int i = 0; i < SIM_MARKETS; i++)
-        if (s->opt.venues[i])
-            sim_venue_advance(s->opt.venues[i], s->logical_ms);
     lws_sul_schedule(s->ctx, 0, &s->tick_sul, tick, next_us);
 }
 

@@ -963,6 +963,11 @@ void sim_streams_tick(sim_streams_t *self, int64_t now_ms)
     advance(self, now_ms);
 }
 
+int64_t sim_streams_next_deadline_ms(const sim_streams_t *self)
+{
+    return self ? next_deadline(self) : INT64_MAX;
+}
+
 void sim_streams_set_sink(sim_streams_t *self, const sim_streams_sink_t *sink)
 {
     if (!self)

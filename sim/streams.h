@@ -160,6 +160,10 @@ void sim_streams_on_trade(sim_streams_t *self, const sim_trade_t *t);
    taken here, so how often tick is called cannot change any event. */
 void sim_streams_tick(sim_streams_t *self, int64_t now_ms);
 
+/* The logical time of the next window end with something to emit (tick(t) for any t below it
+   does nothing); INT64_MAX when none. Changes with every input and with the interest. */
+int64_t sim_streams_next_deadline_ms(const sim_streams_t *self);
+
 /* Replaces the sink (copied; NULL: none). */
 void sim_streams_set_sink(sim_streams_t *self, const sim_streams_sink_t *sink);
 

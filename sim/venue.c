@@ -87,6 +87,8 @@ struct sim_venue_t {
     sim_render_options_t render;
     sim_universe_t *universe;
     venue_symbol_t *symbols;
+    int64_t *due_ms; /* per symbol: the logical time it next has work; contiguous, so a tick
+                        that has nothing to do for most symbols touches only this array */
     size_t symbol_count;
     int64_t now_ms;
     char *scratch;
@@ -493,18 +495,32 @@ static void on_engine_trade(void *arg, const sim_trade_t *t)
     sim_streams_on_trade(vs->streams, t);
 }
 
+/* When the symbol next has work: an engine event at t runs once now > t (advance runs events
+   before `until`), a stream deadline d once now >= d. */
+static void symbol_reschedule(sim_venue_t *self, size_t i)
+{
+    venue_symbol_t *vs = &self->symbols[i];
+    int64_t engine = sim_market_next_event_ms(vs->market);
+    int64_t due = engine == INT64_MAX ? INT64_MAX : engine + 1;
+    int64_t streams = sim_streams_next_deadline_ms(vs->streams);
+    self->due_ms[i] = streams < due ? streams : due;
+}
+
 void sim_venue_advance(sim_venue_t *self, int64_t now_ms)
 {
     if (now_ms <= self->now_ms)
         return;
     self->now_ms = now_ms;
     for (size_t i = 0; i < self->symbol_count; i++) {
+        if (self->due_ms[i] > now_ms)
+            continue;
         venue_symbol_t *vs = &self->symbols[i];
         if (sim_market_next_event_ms(vs->market) < now_ms) {
             sim_market_sink_t sink = {on_engine_update, on_engine_trade, vs};
             sim_market_advance(vs->market, now_ms, &sink);
         }
         sim_streams_tick(vs->streams, now_ms);
+        symbol_reschedule(self, i);
     }
     if (self->opt.truth_file)
         fflush(self->opt.truth_file);
@@ -615,7 +631,8 @@ sim_venue_t *sim_venue_new(const sim_venue_options_t *options)
     }
     self->symbol_count = sim_universe_count(self->universe);
     self->symbols = calloc(self->symbol_count, sizeof *self->symbols);
-    if (!self->symbols) {
+    self->due_ms = calloc(self->symbol_count, sizeof *self->due_ms);
+    if (!self->symbols || !self->due_ms) {
         sim_venue_destroy(&self);
         return NULL;
     }
@@ -626,6 +643,7 @@ sim_venue_t *sim_venue_new(const sim_venue_options_t *options)
             sim_venue_destroy(&self);
             return NULL;
         }
+        symbol_reschedule(self, i);
     }
     return self;
 }
@@ -639,6 +657,7 @@ void sim_venue_destroy(sim_venue_t **self_p)
         for (size_t i = 0; i < self->symbol_count; i++)
             symbol_fini(&self->symbols[i]);
     free(self->symbols);
+    free(self->due_ms);
     sim_universe_destroy(&self->universe);
     free(self->scratch);
     free(self);
@@ -697,6 +716,7 @@ static void update_interest(venue_symbol_t *vs)
         }
     }
     sim_streams_set_interest(vs->streams, &in);
+    symbol_reschedule(vs->venue, (size_t)(vs - vs->venue->symbols));
 }
 
 static slot_t *find_slot(venue_symbol_t *vs, const char *stream)
