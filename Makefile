@@ -27,7 +27,7 @@ run: deps
 	@echo "make run: the pipeline arrives with the collector and bookbuilder; built tools are in $(BUILD_DIR)/bin"
 
 demo:
-	@echo "make demo: arrives with the sim and the collector"
+	@echo "make demo: arrives with the collector (the simulator is built: see docs/sim.md)"
 
 bench: check-deps
 	@$(MAKE) --no-print-directory build

@@ -64,7 +64,7 @@ struct sim_conn_t {
     lws_sorted_usec_list_t sul; /* the nearest deadline */
     int64_t connected_ms;
     int64_t next_ping_ms;
-    int64_t last_pong_ms;
+    int64_t ping_unanswered_ms; /* when the oldest ping not yet answered went out; 0: none */
     char ping_payload[24];
     bool ping_due;
     bool shutdown_sent;
@@ -75,6 +75,7 @@ struct sim_conn_t {
     uint64_t frames_sent;
     uint64_t bytes_sent;
     bool close_due;
+    bool close_after_flush;     /* send what is queued before the close frame */
     enum lws_close_status close_status;
     char close_reason[96];
 
@@ -223,7 +224,9 @@ static void conn_deadline(lws_sorted_usec_list_t *sul)
         conn_send_text(c, text, (size_t)n);
         c->shutdown_sent = true;
     }
-    if (now - c->last_pong_ms >= s->opt.pong_timeout_ms[m]) {
+    /* Binance closes a connection whose ping goes unanswered for the timeout; a server that
+       sends no ping expects no pong. */
+    if (c->ping_unanswered_ms && now - c->ping_unanswered_ms >= s->opt.pong_timeout_ms[m]) {
         conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "pong timeout");
         return;
     }
@@ -241,7 +244,8 @@ static void conn_schedule(sim_conn_t *c)
     int m = c->market_index;
     int64_t now = now_monotonic_ms();
     int64_t due = c->next_ping_ms;
-    int64_t pong_due = c->last_pong_ms + s->opt.pong_timeout_ms[m];
+    int64_t pong_due = c->ping_unanswered_ms ? c->ping_unanswered_ms + s->opt.pong_timeout_ms[m]
+                                             : INT64_MAX;
     int64_t age_due = c->connected_ms + s->opt.max_connection_age_ms;
     if (pong_due < due)
         due = pong_due;
@@ -286,7 +290,7 @@ static int ws_established(sim_conn_t *c)
         sim_venue_subscribe(s->opt.venues[c->market_index], &c->sub,
                             sim_wsconn_stream(c->ws, i));
     c->connected_ms = now_monotonic_ms();
-    c->last_pong_ms = c->connected_ms;
+    c->ping_unanswered_ms = 0;
     c->next_ping_ms = c->connected_ms + s->opt.ping_interval_ms[c->market_index];
     conn_link(s, c);
     conn_schedule(c);
@@ -310,6 +314,13 @@ static void ws_message(sim_conn_t *c, const char *text, size_t len)
     c->sub.combined = sim_wsconn_combined(c->ws);
     if (reply.response_len)
         conn_send_text(c, reply.response, reply.response_len);
+    if (reply.close) {
+        /* The answer goes out first, then the close (an invalid stream name, wsrequest.c). */
+        c->close_after_flush = true;
+        conn_close(c, (enum lws_close_status)reply.close_code, reply.close_reason);
+    } else if (reply.response_len == 0) {
+        conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    }
     sim_wsreply_clear(&reply);
 }
 
@@ -392,6 +403,14 @@ static int ws_write_queued(sim_conn_t *c)
 
 static int ws_writeable(sim_conn_t *c)
 {
+    if (c->close_due && c->close_after_flush && sim_outq_count(c->outq)) {
+        if (ws_write_queued(c) != 0)
+            return -1;
+        if (sim_outq_count(c->outq)) {
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
+    }
     if (c->close_due) {
         lws_close_reason(c->wsi, c->close_status, (unsigned char *)c->close_reason,
                          strlen(c->close_reason));
@@ -403,6 +422,8 @@ static int ws_writeable(sim_conn_t *c)
                          (long long)(now_realtime_ns() / 1000000));
         memcpy(buf + LWS_PRE, c->ping_payload, (size_t)n);
         c->ping_due = false;
+        if (!c->ping_unanswered_ms)
+            c->ping_unanswered_ms = now_monotonic_ms();
         if (lws_write(c->wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_PING) < n)
             return -1;
         if (lws_send_pipe_choked(c->wsi)) {
@@ -457,7 +478,7 @@ static void ws_pong(sim_conn_t *c, const void *in, size_t len)
        pongs (binance-protocol.md §2). */
     size_t plen = strlen(c->ping_payload);
     if (market != MARKET_SPOT || (len == plen && memcmp(in, c->ping_payload, len) == 0))
-        c->last_pong_ms = now_monotonic_ms();
+        c->ping_unanswered_ms = 0;
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------- */
@@ -934,7 +955,7 @@ void sim_server_clear_faults(sim_server_t *self)
         c->no_ping = false;
         c->ignore_pongs = false;
         c->truncate_next = false;
-        c->last_pong_ms = now_monotonic_ms();
+        c->ping_unanswered_ms = 0;
     }
     for (int i = 0; i < SIM_MARKETS; i++)
         if (self->opt.venues[i])

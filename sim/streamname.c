@@ -33,10 +33,10 @@
  *           page; USD-M changelog 2020-01-06 "real time updates"); @depth<5|10|20> default,
  *           @500ms, @100ms; @trade (undocumented, observed: JKorf/Binance.Net#1218); @aggTrade
  *           (100 ms); @bookTicker; @kline_<i> without 1s (250 ms); @markPrice (3 s), @1s.
- *   COIN-M  as USD-M, except: no @depth@0ms (only the USD-M changelog announces it) and no
- *           @trade: neither the COIN-M stream page nor [PY-SDK]'s COIN-M stream list has it, and
- *           no source in the protocol doc observed it. A collector that relies on it should
- *           fail here rather than in production, so the sim ACKs it and stays silent.
+ *   COIN-M  as USD-M, @depth@0ms and @trade included: neither is on the COIN-M stream page or in
+ *           [PY-SDK]'s COIN-M list, but the real COIN-M capture in binance-real-data/
+ *           (cm_ethusd_perp_20240808) is made of "ethusd_perp@depth@0ms" and "ethusd_perp@trade"
+ *           frames, and a capture beats a list.
  *
  * USD-M routes [PY-SDK public_api.py / market_api.py]: /public serves depth, partial depth and
  * bookTicker; /market serves aggTrade, kline and markPrice. @trade is a conflict in the doc
@@ -115,7 +115,7 @@ static bool diff_speed(market_t market, seg_t s, unsigned *speed_ms)
         *speed_ms = 100;
     else if (seg_is(s, "500ms"))
         *speed_ms = 500;
-    else if (market == MARKET_USDM && seg_is(s, "0ms"))
+    else if (seg_is(s, "0ms"))
         *speed_ms = 0;
     else
         return false;
@@ -175,7 +175,7 @@ static bool classify(market_t market, const seg_t *segs, size_t n, sim_streamnam
     }
     if (seg_is(k, "trade")) {
         out->kind = SIM_STREAMKIND_TRADE;
-        return n == 2 && market != MARKET_COINM;
+        return n == 2;
     }
     if (seg_is(k, "aggTrade")) {
         out->kind = SIM_STREAMKIND_AGG_TRADE;

@@ -75,11 +75,11 @@ static void futures_diff_depth_default_is_250ms_and_takes_500ms_or_100ms(void **
     }
 }
 
-static void usdm_diff_depth_0ms_is_live_and_coinm_0ms_is_silent(void **state)
+static void futures_diff_depth_0ms_is_live_on_usdm_and_coinm(void **state)
 {
     (void)state;
     expect_live(MARKET_USDM, "btcusdt@depth@0ms", SIM_STREAMKIND_DEPTH, 0, 0, "");
-    expect_verdict(MARKET_COINM, "btcusdt@depth@0ms", SIM_STREAMNAME_SILENT);
+    expect_live(MARKET_COINM, "btcusdt@depth@0ms", SIM_STREAMKIND_DEPTH, 0, 0, "");
 }
 
 static void futures_explicit_250ms_and_1000ms_suffixes_are_silent(void **state)
@@ -151,12 +151,12 @@ static void partial_depth_with_other_level_counts_is_silent(void **state)
 
 /* ---- trades, tickers, klines, mark price ---- */
 
-static void trade_is_live_on_spot_and_usdm_and_silent_on_coinm(void **state)
+static void trade_is_live_on_every_market(void **state)
 {
     (void)state;
     expect_live(MARKET_SPOT, "btcusdt@trade", SIM_STREAMKIND_TRADE, 0, 0, "");
     expect_live(MARKET_USDM, "btcusdt@trade", SIM_STREAMKIND_TRADE, 0, 0, "");
-    expect_verdict(MARKET_COINM, "btcusdt@trade", SIM_STREAMNAME_SILENT);
+    expect_live(MARKET_COINM, "btcusdt@trade", SIM_STREAMKIND_TRADE, 0, 0, "");
 }
 
 static void agg_trade_is_real_time_on_spot_and_100ms_on_futures(void **state)
@@ -460,7 +460,7 @@ static void silent_streams_are_delivered_nowhere(void **state)
         assert_false(delivered(MARKET_USDM, "BTCUSDT@depth", routes[r]));
         assert_false(delivered(MARKET_USDM, "btcusdt@depth@250ms", routes[r]));
         assert_false(delivered(MARKET_SPOT, "btcusdt@markPrice", routes[r]));
-        assert_false(delivered(MARKET_COINM, "btcusd_perp@trade", routes[r]));
+        assert_false(delivered(MARKET_COINM, "btcusd_perp@kline_1s", routes[r]));
     }
     assert_false(sim_streamname_delivered_on(MARKET_USDM, NULL, SIM_WSROUTE_PUBLIC));
 }
@@ -536,13 +536,13 @@ int main(void)
         cmocka_unit_test(spot_diff_depth_default_is_1000ms_and_takes_100ms_or_1000ms),
         cmocka_unit_test(spot_diff_depth_futures_speeds_are_silent),
         cmocka_unit_test(futures_diff_depth_default_is_250ms_and_takes_500ms_or_100ms),
-        cmocka_unit_test(usdm_diff_depth_0ms_is_live_and_coinm_0ms_is_silent),
+        cmocka_unit_test(futures_diff_depth_0ms_is_live_on_usdm_and_coinm),
         cmocka_unit_test(futures_explicit_250ms_and_1000ms_suffixes_are_silent),
         cmocka_unit_test(silent_depth_name_still_reports_its_kind),
         cmocka_unit_test(spot_partial_depth_5_10_20_at_1000ms_default_100ms_or_1000ms),
         cmocka_unit_test(futures_partial_depth_5_10_20_at_250ms_default_500ms_or_100ms),
         cmocka_unit_test(partial_depth_with_other_level_counts_is_silent),
-        cmocka_unit_test(trade_is_live_on_spot_and_usdm_and_silent_on_coinm),
+        cmocka_unit_test(trade_is_live_on_every_market),
         cmocka_unit_test(agg_trade_is_real_time_on_spot_and_100ms_on_futures),
         cmocka_unit_test(book_ticker_is_real_time_on_every_market),
         cmocka_unit_test(extra_speed_on_real_time_streams_is_silent),
