@@ -9,12 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 
-static zsock_t *open_socket(int type, const char *endpoint, int bind, char *err, size_t err_len)
+static zsock_t *open_socket(int type, const char *endpoint, int bind, const bus_sender_t *sender,
+                            char *err, size_t err_len)
 {
     zsock_t *sock = zsock_new(type);
     if (!sock) {
         snprintf(err, err_len, "cannot create a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
+    }
+    if (sender) {
+        /* Options that shape the connection must be set before it exists. */
+        zsock_set_immediate(sock, 1);
+        zsock_set_sndhwm(sock, sender->send_hwm);
+        zsock_set_linger(sock, sender->linger_ms);
     }
     int rc = bind ? zsock_bind(sock, "%s", endpoint) : zsock_connect(sock, "%s", endpoint);
     if (rc == -1) {
@@ -28,12 +35,18 @@ static zsock_t *open_socket(int type, const char *endpoint, int bind, char *err,
 
 zsock_t *bus_bind(int type, const char *endpoint, char *err, size_t err_len)
 {
-    return open_socket(type, endpoint, 1, err, err_len);
+    return open_socket(type, endpoint, 1, NULL, err, err_len);
 }
 
 zsock_t *bus_connect(int type, const char *endpoint, char *err, size_t err_len)
 {
-    return open_socket(type, endpoint, 0, err, err_len);
+    return open_socket(type, endpoint, 0, NULL, err, err_len);
+}
+
+zsock_t *bus_connect_sender(int type, const char *endpoint, const bus_sender_t *sender, char *err,
+                            size_t err_len)
+{
+    return open_socket(type, endpoint, 0, sender, err, err_len);
 }
 
 static int valid_part(const char *s, int upper)

@@ -20,6 +20,16 @@
 zsock_t *bus_bind(int type, const char *endpoint, char *err, size_t err_len);
 zsock_t *bus_connect(int type, const char *endpoint, char *err, size_t err_len);
 
+/* A sending socket (PUSH) that queues only towards peers that are really connected
+   (ZMQ_IMMEDIATE): with no peer, a send fails with EAGAIN at once, so the program's own queue,
+   with its bound and loss accounting, holds the messages rather than a ZeroMQ pipe. */
+typedef struct {
+    int send_hwm;  /* messages ZeroMQ may queue per connected peer */
+    int linger_ms; /* how long closing the socket may wait to deliver what it holds */
+} bus_sender_t;
+zsock_t *bus_connect_sender(int type, const char *endpoint, const bus_sender_t *sender, char *err,
+                            size_t err_len);
+
 /* Writes "<channel>.<market>.<symbol>" into buf. channel: [a-z0-9_]+; market: spot, usdm or
    coinm (or a program instance for status topics: [a-z0-9_-]+); symbol: [A-Z0-9_]+ for data
    topics. Returns the length, or -1 when a part is invalid or buf too small. */

@@ -77,11 +77,35 @@ static int match_option(const char *program, const char *name, int takes_value, 
     return 1;
 }
 
+/* The --set assignments of this run (pointers into argv, which lives as long as the process),
+   kept for cli_reload. */
+static const char *assignments[MAX_ASSIGNMENTS];
+static size_t assignment_count;
+
+/* defaults < file < environment < --set, into a new configuration. */
+static config_t *build_config(const char *path, char *err, size_t err_len)
+{
+    config_t *c = config_new();
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    int rc = 0;
+    if (path)
+        rc = config_load_file(c, path, err, err_len);
+    if (rc == 0)
+        rc = config_apply_env(c, environ, err, err_len);
+    for (size_t k = 0; rc == 0 && k < assignment_count; k++)
+        rc = config_apply_assignment(c, assignments[k], err, err_len);
+    if (rc != 0)
+        config_destroy(&c);
+    return c;
+}
+
 int cli_start(const cli_spec_t *spec, int argc, char **argv, config_t **cfg)
 {
     const char *config_path = NULL;
-    const char *assignments[MAX_ASSIGNMENTS];
-    size_t assignment_count = 0;
+    assignment_count = 0;
     *cfg = NULL;
     config_path_used[0] = '\0';
 
@@ -137,28 +161,21 @@ int cli_start(const cli_spec_t *spec, int argc, char **argv, config_t **cfg)
             config_path = DEFAULT_CONFIG_PATH;
     }
 
-    config_t *c = config_new();
-    if (!c) {
-        fprintf(stderr, "%s: out of memory\n", spec->program);
-        return CLI_EXIT_USAGE;
-    }
     char err[1024];
-    int rc = 0;
-    if (config_path)
-        rc = config_load_file(c, config_path, err, sizeof err);
-    if (rc == 0)
-        rc = config_apply_env(c, environ, err, sizeof err);
-    for (size_t k = 0; rc == 0 && k < assignment_count; k++)
-        rc = config_apply_assignment(c, assignments[k], err, sizeof err);
-    if (rc != 0) {
+    config_t *c = build_config(config_path, err, sizeof err);
+    if (!c) {
         fprintf(stderr, "%s: config error: %s\n", spec->program, err);
-        config_destroy(&c);
         return CLI_EXIT_USAGE;
     }
     if (config_path)
         snprintf(config_path_used, sizeof config_path_used, "%s", config_path);
     *cfg = c;
     return -1;
+}
+
+config_t *cli_reload(char *err, size_t err_len)
+{
+    return build_config(config_path_used[0] ? config_path_used : NULL, err, err_len);
 }
 
 int cli_open_log(const char *program, const config_t *cfg)

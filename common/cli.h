@@ -32,6 +32,11 @@ typedef struct {
    CLI_EXIT_USAGE after an error it has printed to stderr. */
 int cli_start(const cli_spec_t *spec, int argc, char **argv, config_t **cfg);
 
+/* Builds the configuration again from the same sources as cli_start (the same file, the
+   environment as it is now, the same --set assignments), for a reload on SIGHUP. Returns it, or
+   NULL with the reason in err: the caller keeps running on its old configuration. */
+config_t *cli_reload(char *err, size_t err_len);
+
 /* The config file cli_start used, or NULL when it ran on defaults only. */
 const char *cli_config_path(void);
 

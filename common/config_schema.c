@@ -53,6 +53,19 @@
             "Kline intervals to subscribe to; empty = none."                                    \
     }
 
+/* Per-market keys the collector reads besides the channels: the REST weight limit and the share
+   of it this collector may use. USD-M and COIN-M share one IP limit since 2026-06-30
+   (binance-protocol.md §3), so their default shares add up to 80 % of it. */
+#define MARKET_REST_KEYS(m, limit, share)                                                        \
+    {"markets." m ".channels.mark_price", CONFIG_BOOL, "false", 0, 0, NULL,                      \
+     "Futures only: subscribe to the mark price stream (@markPrice@1s)."},                     \
+        {"markets." m ".rest_weight_limit", CONFIG_INT, limit, 1, 1000000, NULL,                 \
+         "The exchange's REST request weight limit per minute for this market's IP budget."},   \
+    {                                                                                           \
+        "markets." m ".rest_weight_share_pct", CONFIG_INT, share, 1, 100, NULL,                  \
+            "Percent of that limit the collector may spend on snapshots and exchangeInfo."      \
+    }
+
 static const config_key_t schema[] = {
     /* log: every program */
     {"log.level", CONFIG_STRING, "\"info\"", 0, 0, "debug|info|warn|error",
@@ -88,16 +101,42 @@ static const config_key_t schema[] = {
     MARKET_KEYS("spot", "wss://stream.binance.com:9443", "https://api.binance.com",
                 "[\"BTCUSDT\",\"ETHUSDT\"]", SPOT_DEPTH_SPEEDS, SPOT_PARTIAL_SPEEDS, "true",
                 "false", SPOT_KLINE_INTERVALS),
+    MARKET_REST_KEYS("spot", "6000", "80"),
     MARKET_KEYS("usdm", "wss://fstream.binance.com", "https://fapi.binance.com",
                 "[\"BTCUSDT\",\"ETHUSDT\"]", FUTURES_DEPTH_SPEEDS, FUTURES_PARTIAL_SPEEDS, "false",
                 "true", FUTURES_KLINE_INTERVALS),
+    MARKET_REST_KEYS("usdm", "2400", "40"),
     MARKET_KEYS("coinm", "wss://dstream.binance.com", "https://dapi.binance.com",
                 "[\"BTCUSD_PERP\",\"ETHUSD_PERP\"]", FUTURES_DEPTH_SPEEDS, FUTURES_PARTIAL_SPEEDS,
                 "false", "true", FUTURES_KLINE_INTERVALS),
+    MARKET_REST_KEYS("coinm", "2400", "40"),
 
     /* processes */
     {"collector.instance", CONFIG_STRING, "\"\"", 0, 0, NULL,
      "Instance name in status topics; empty = the collector's market."},
+    {"collector.max_streams_per_connection", CONFIG_INT, "200", 1, 1024, NULL,
+     "Streams packed into one WebSocket connection (Binance allows 1024)."},
+    {"collector.stale_after_s", CONFIG_INT, "30", 1, 3600, NULL,
+     "A connection that delivers no message for this long is stale and replaced."},
+    {"collector.rotate_after_s", CONFIG_INT, "82800", 5, 86400, NULL,
+     "Age at which a connection is replaced, make-before-break (Binance cuts at 24 h)."},
+    {"collector.reconnect_base_ms", CONFIG_INT, "500", 1, 600000, NULL,
+     "First reconnect delay; it doubles with each failure in a row."},
+    {"collector.reconnect_max_ms", CONFIG_INT, "30000", 1, 3600000, NULL,
+     "Longest reconnect delay."},
+    {"collector.reconnect_jitter_pct", CONFIG_INT, "20", 0, 100, NULL,
+     "Random spread of each reconnect delay, in percent of it."},
+    {"collector.reconnect_max_attempts", CONFIG_INT, "0", 0, 1000000, NULL,
+     "Failed connection attempts in a row before a connection is given up; 0 = forever."},
+    {"collector.connect_attempts_per_5min", CONFIG_INT, "200", 1, 4096, NULL,
+     "WebSocket connection attempts per 5 minutes, all connections together (Binance: 300 "
+     "per IP)."},
+    {"collector.queue_max_bytes", CONFIG_INT, "67108864", 65536, ONE_PIB, NULL,
+     "Frames held for an absent or slow bookbuilder before data is dropped (and reported)."},
+    {"collector.snapshot_timeout_ms", CONFIG_INT, "10000", 100, 600000, NULL,
+     "A depth snapshot request with no complete answer by then fails with status 0."},
+    {"collector.shutdown_flush_ms", CONFIG_INT, "1500", 0, 60000, NULL,
+     "On SIGTERM: how long to keep sending queued frames to the bookbuilder before exiting."},
     {"bookbuilder.instance", CONFIG_STRING, "\"main\"", 0, 0, NULL,
      "Instance name in status topics."},
     {"recorder.instance", CONFIG_STRING, "\"main\"", 0, 0, NULL,

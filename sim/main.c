@@ -30,7 +30,7 @@ typedef struct {
     const char *host, *ports[SIM_MARKETS], *markets, *cert, *key, *no_tls, *seed, *symbols;
     const char *book_rate, *trade_rate, *epoch_ms, *max_age_s, *ping_ms, *pong_ms;
     const char *shutdown_notice_ms, *load, *legacy, *truth, *truth_symbols, *faults;
-    const char *conn_limit, *weight_spot, *weight_futures, *queue_bytes;
+    const char *conn_limit, *msg_rate, *weight_spot, *weight_futures, *queue_bytes;
 } args_t;
 
 /* Parses an integer option into *out within [min, max]; absent leaves *out. */
@@ -145,6 +145,8 @@ int main(int argc, char **argv)
          &a.faults},
         {"conn-limit", "N", "WebSocket connection attempts per address per 5 min (default 300)",
          &a.conn_limit},
+        {"msg-rate-limit", "N", "incoming messages per second per connection (default spot 5, "
+         "futures 10)", &a.msg_rate},
         {"weight-limit-spot", "N", "spot REST weight per minute (default 6000)", &a.weight_spot},
         {"weight-limit-futures", "N", "USD-M + COIN-M shared REST weight per minute (default "
          "2400)", &a.weight_futures},
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
     long long seed = 1, symbols = 10, book_rate = 0, trade_rate = 0;
     long long epoch_ms = now_realtime_ns() / 1000000;
     long long max_age_s = so.max_connection_age_ms / 1000, ping_ms = -1, pong_ms = -1;
+    long long msg_rate = 0;
     long long notice_ms = so.shutdown_notice_ms, conn_limit = 0, queue_bytes =
                                                                      (long long)so.max_queued_bytes;
     long long weight_spot = SIM_RESTWEIGHT_SPOT_LIMIT, weight_futures =
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
     ok &= int_arg("pong-timeout-ms", a.pong_ms, 100, 3600000, &pong_ms) == 0;
     ok &= int_arg("shutdown-notice-ms", a.shutdown_notice_ms, 0, 3600000, &notice_ms) == 0;
     ok &= int_arg("conn-limit", a.conn_limit, 0, 1000000, &conn_limit) == 0;
+    ok &= int_arg("msg-rate-limit", a.msg_rate, 1, SIM_MSGRATE_MAX, &msg_rate) == 0;
     ok &= int_arg("weight-limit-spot", a.weight_spot, 1, 10000000, &weight_spot) == 0;
     ok &= int_arg("weight-limit-futures", a.weight_futures, 1, 10000000, &weight_futures) == 0;
     ok &= int_arg("queue-limit-bytes", a.queue_bytes, 4096, 1LL << 34, &queue_bytes) == 0;
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
     so.faults = faults;
     so.fault_count = fault_count;
     so.conn_attempts_per_5min = (unsigned)conn_limit;
+    so.msg_rate_limit = (unsigned)msg_rate;
 
     sim_server_t *server = NULL;
     if (rc == 0 && signals_install() != 0) {

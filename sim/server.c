@@ -285,7 +285,10 @@ static int ws_established(sim_conn_t *c)
     }
     c->sub.combined = sim_wsconn_combined(c->ws);
     c->sub.route = sim_wsconn_route(c->ws);
-    sim_msgrate_init(&c->msgrate, market);
+    if (s->opt.msg_rate_limit)
+        sim_msgrate_init_limit(&c->msgrate, s->opt.msg_rate_limit);
+    else
+        sim_msgrate_init(&c->msgrate, market);
     for (size_t i = 0; i < sim_wsconn_stream_count(c->ws); i++)
         sim_venue_subscribe(s->opt.venues[c->market_index], &c->sub,
                             sim_wsconn_stream(c->ws, i));

@@ -33,6 +33,7 @@ typedef struct {
     size_t max_queued_bytes;     /* a client this far behind is disconnected */
     bool load_mode;              /* logical time advances as fast as clients read */
     unsigned conn_attempts_per_5min; /* per client address and market; 0: Binance's 300 */
+    unsigned msg_rate_limit;     /* incoming messages per second per connection; 0: Binance's */
     const sim_fault_t *faults;   /* scheduled faults (after_ms, every_ms), from the command line */
     size_t fault_count;
 } sim_server_options_t;
