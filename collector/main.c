@@ -37,7 +37,7 @@
 #include <sys/random.h>
 
 #define PROGRAM "bookcast-collector"
-#define PUMP_INTERVAL_MS 2
+#define PUMP_INTERVAL_MS 5
 #define PUSH_HWM 10000        /* ZeroMQ's own queue; the outbox is the real bound */
 #define EXINFO_RETRY_MS 5000  /* exchangeInfo failed at start: try again after */
 
@@ -183,6 +183,9 @@ static void queue_frame(collector_t *c, const envelope_header_t *h, const void *
             outbox_note_loss(c->outbox, stream);
         return;
     }
+    /* Queued, never sent from here: the pump hands the socket a batch at a time, which wakes
+       ZeroMQ's I/O thread once per batch instead of once per frame (measured: per-frame sends
+       cost more CPU per frame at every rate, bench/collector_bench.c). */
     int rc = h->kind == ENVELOPE_WS_TEXT ? outbox_push(c->outbox, buf, n, stream)
                                          : outbox_push_always(c->outbox, buf, n);
     if (rc == 0)
@@ -478,6 +481,8 @@ static void reload(collector_t *c)
 static void fill_status(cJSON *counters, void *arg)
 {
     collector_t *c = arg;
+    if (!c->pool || !c->outbox)
+        return;
     char id[24];
     snprintf(id, sizeof id, "%016" PRIx64, c->instance_id);
     cJSON_AddStringToObject(counters, "market", market_name(c->market));
@@ -512,8 +517,9 @@ static void fill_status(cJSON *counters, void *arg)
     cJSON_AddNumberToObject(counters, "reloads", (double)c->reloads);
     cJSON_AddNumberToObject(counters, "reload_errors", (double)c->reload_errors);
     rest_stats_t rs;
-    rest_stats(c->rest, &rs);
-    cJSON *rest = cJSON_AddObjectToObject(counters, "rest");
+    if (c->rest)
+        rest_stats(c->rest, &rs);
+    cJSON *rest = c->rest ? cJSON_AddObjectToObject(counters, "rest") : NULL;
     if (rest) {
         cJSON_AddNumberToObject(rest, "queued", (double)rs.queued);
         cJSON_AddNumberToObject(rest, "in_flight", (double)rs.in_flight);
@@ -653,16 +659,16 @@ static int start(collector_t *c)
 
 static void finish(collector_t *c)
 {
-    pool_destroy(&c->pool);
     rest_destroy(&c->rest); /* still-queued requests become SNAPSHOT_ERROR frames */
     if (c->outbox && c->push)
         outbox_flush(c->outbox, push_send, c);
     if (c->outbox && outbox_frames(c->outbox))
         log_warn("%s: %zu frames could not be handed to the bookbuilder before exit",
                  market_name(c->market), outbox_frames(c->outbox));
-    if (c->heartbeat)
+    if (c->heartbeat && c->pool)
         heartbeat_send(c->heartbeat, "stopped");
     heartbeat_destroy(&c->heartbeat);
+    pool_destroy(&c->pool);
     net_destroy(&c->net);
     zsock_destroy(&c->control);
     zsock_destroy(&c->push); /* lingers up to shutdown_flush_ms for ZeroMQ's own queue */

@@ -83,7 +83,7 @@ static int make_certs(const char *dir)
 
 static void remove_dir(const char *dir)
 {
-    if (getenv("BOOKCAST_KEEP_TEST_DIRS"))
+    if (getenv("KEEP_TEST_DIRS"))
         return;
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -24,7 +24,7 @@ simproc_t *simproc_start(const char *const *extra);
 
 /* Stops it: SIGTERM, up to 5 s for a clean exit, then SIGKILL. Returns its exit status (0 for a
    clean exit), or -1 when it had to be killed or had died by a signal. Removes the directory
-   unless BOOKCAST_KEEP_TEST_DIRS is set in the environment. NULL-safe. */
+   unless KEEP_TEST_DIRS is set in the environment. NULL-safe. */
 int simproc_stop(simproc_t **self_p);
 
 /* The listener port of `market`. */
