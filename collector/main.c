@@ -180,7 +180,7 @@ static void queue_frame(collector_t *c, const envelope_header_t *h, const void *
         log_error("%s: cannot encode a %s frame of %zu bytes: %s", market_name(c->market),
                   envelope_kind_name(h->kind), len, buf ? err : "too large or out of memory");
         if (h->kind == ENVELOPE_WS_TEXT)
-            outbox_note_loss(c->outbox, stream);
+            outbox_note_loss(c->outbox, &stream, stream ? 1 : 0);
         return;
     }
     /* Queued, never sent from here: the pump hands the socket a batch at a time, which wakes
@@ -240,8 +240,7 @@ static void on_pool_event(void *arg, const pool_event_t *ev)
 static void on_pool_loss(void *arg, const char *const *streams, size_t count)
 {
     collector_t *c = arg;
-    for (size_t i = 0; i < count; i++)
-        outbox_note_loss(c->outbox, streams[i]);
+    outbox_note_loss(c->outbox, streams, count);
 }
 
 static void on_snapshot(void *arg, const rest_result_t *r)

@@ -45,10 +45,8 @@ void outbox_destroy(outbox_t **self_p)
     *self_p = NULL;
 }
 
-static void note_loss(outbox_t *self, const char *stream)
+static void note_stream(outbox_t *self, const char *stream)
 {
-    self->dropped_total++;
-    self->dropped_since_take++;
     if (!stream)
         return;
     for (size_t i = 0; i < self->lost_count; i++)
@@ -67,9 +65,19 @@ static void note_loss(outbox_t *self, const char *stream)
         self->lost[self->lost_count++] = copy;
 }
 
-void outbox_note_loss(outbox_t *self, const char *stream)
+static void note_loss(outbox_t *self, const char *stream)
 {
-    note_loss(self, stream);
+    self->dropped_total++;
+    self->dropped_since_take++;
+    note_stream(self, stream);
+}
+
+void outbox_note_loss(outbox_t *self, const char *const *streams, size_t count)
+{
+    self->dropped_total++;
+    self->dropped_since_take++;
+    for (size_t i = 0; i < count; i++)
+        note_stream(self, streams[i]);
 }
 
 static frame_t *frame_new(const void *data, size_t len)

@@ -37,9 +37,10 @@ int outbox_push(outbox_t *self, const void *data, size_t len, const char *stream
    memory. */
 int outbox_push_always(outbox_t *self, const void *data, size_t len);
 
-/* Counts data of `stream` lost before it became a frame (a message over the size limit), as if
-   a frame of it had been dropped here. */
-void outbox_note_loss(outbox_t *self, const char *stream);
+/* Counts one message lost before it became a frame (a message over the size limit, a frame
+   that could not be encoded), as one dropped frame of which any of `streams` may have lost
+   data. */
+void outbox_note_loss(outbox_t *self, const char *const *streams, size_t count);
 
 /* Sends queued frames in order until `send` would block or the queue is empty. Returns how many
    were sent. */

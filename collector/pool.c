@@ -63,7 +63,8 @@ struct link_t {
     conn_t *conn;
     uint64_t seq;
     bool data_seen; /* a message that is not an answer to our requests */
-    link_t *prev, *next; /* every link of the pool, so none outlives it */
+    slot_t *retired_from; /* replaced by a rotation, still open: the slot it served */
+    link_t *prev, *next;  /* every link of the pool, so none outlives it */
 };
 
 struct slot_t {
@@ -73,6 +74,7 @@ struct slot_t {
     char **streams;
     size_t stream_count, stream_cap;
     link_t *cur, *next; /* next: a replacement being rotated in */
+    link_t *retiring;   /* the connection cur replaced, until its CONN_DOWN */
     backoff_t backoff;
     net_timer_t retry_timer;
     bool rotate_requested;
@@ -292,12 +294,32 @@ static void slot_switch(slot_t *slot, const char *why)
     log_info("%s conn %u replaces conn %u (%s)", market_name(slot->pool->market),
              conn_id(slot->cur->conn), old ? conn_id(old->conn) : 0, why);
     if (old) {
+        char reason[80];
+        snprintf(reason, sizeof reason, "rotation: replaced by connection %u",
+                 conn_id(slot->cur->conn));
         old->slot = NULL;
-        conn_close(old->conn, "rotation: replaced by a newer connection");
+        old->retired_from = slot;
+        slot->retiring = old;
+        conn_close(old->conn, reason);
     }
 }
 
 static void start_rotation(slot_t *slot, reason_t reason);
+
+/* While a connection and its replacement are both open, either may deliver an event first, so
+   the frames of both are marked: the bookbuilder drops whichever copy comes second. */
+static bool overlapping(const link_t *link)
+{
+    const slot_t *slot = link->slot;
+    if (link->retired_from)
+        return true;
+    if (!slot)
+        return false;
+    if (link == slot->next)
+        return slot->cur != NULL;
+    return link == slot->cur &&
+           (slot->retiring != NULL || (slot->next && conn_is_up(slot->next->conn)));
+}
 
 static void on_text(void *arg, conn_t *conn, const char *payload, size_t len, int64_t recv_ns)
 {
@@ -309,7 +331,7 @@ static void on_text(void *arg, conn_t *conn, const char *payload, size_t len, in
         .kind = ENVELOPE_WS_TEXT,
         .conn_id = conn_id(conn),
         .seq = ++link->seq,
-        .overlap = slot && link == slot->next && slot->cur != NULL,
+        .overlap = overlapping(link),
         .recv_ns = recv_ns,
         .payload = payload,
         .len = len,
@@ -358,8 +380,13 @@ static void on_down(void *arg, conn_t *conn, bool was_up, const char *reason, in
     link_t *link = arg;
     slot_t *slot = link->slot;
     pool_t *pool = link->pool;
+    /* Streams that go on, on the replacement, lost nothing: the CONN_DOWN names none. */
+    bool continued = link->retired_from ||
+                     (slot && link == slot->cur && slot->next && conn_is_up(slot->next->conn));
+    if (link->retired_from && link->retired_from->retiring == link)
+        link->retired_from->retiring = NULL;
     if (was_up) {
-        size_t n = conn_stream_count(conn);
+        size_t n = continued ? 0 : conn_stream_count(conn);
         const char **names = malloc((n ? n : 1) * sizeof *names);
         for (size_t i = 0; names && i < n; i++)
             names[i] = conn_stream(conn, i);
@@ -619,17 +646,49 @@ static int slot_take(slot_t *slot, const char *stream)
     if (!copy)
         return -1;
     slot->streams[slot->stream_count++] = copy;
-    const char *one[1] = {stream};
-    if (slot->cur)
-        conn_subscribe(slot->cur->conn, one, 1);
-    if (slot->next)
-        conn_subscribe(slot->next->conn, one, 1);
     return 0;
+}
+
+/* Sends one SUBSCRIBE (or UNSUBSCRIBE) per slot for the streams of `names` placed on it (as
+   many messages as CONN_STREAMS_PER_MESSAGE requires), on its connection and its replacement:
+   one message per stream would take minutes at the exchange's message rate. */
+static void slots_request(slot_t *const *placed, const char *const *names, size_t count,
+                          bool subscribe)
+{
+    const char **batch = malloc((count ? count : 1) * sizeof *batch);
+    if (!batch)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        slot_t *slot = placed[i];
+        bool first = slot != NULL;
+        for (size_t k = 0; k < i && first; k++)
+            first = placed[k] != slot;
+        if (!first)
+            continue;
+        size_t n = 0;
+        for (size_t k = i; k < count; k++)
+            if (placed[k] == slot)
+                batch[n++] = names[k];
+        link_t *links[2] = {slot->cur, slot->next};
+        for (int l = 0; l < 2; l++) {
+            if (!links[l])
+                continue;
+            if (subscribe)
+                conn_subscribe(links[l]->conn, batch, n);
+            else
+                conn_unsubscribe(links[l]->conn, batch, n);
+        }
+    }
+    free(batch);
 }
 
 int pool_add_streams(pool_t *self, const char *const *streams, size_t count)
 {
-    for (size_t i = 0; i < count; i++) {
+    slot_t **placed = calloc(count ? count : 1, sizeof *placed);
+    if (!placed)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
         if (pool_has_stream(self, streams[i]))
             continue;
         plan_route_t route = plan_route(self->market, streams[i]);
@@ -645,18 +704,25 @@ int pool_add_streams(pool_t *self, const char *const *streams, size_t count)
             slot = slot_new(self, route);
             fresh = true;
         }
-        if (!slot || slot_take(slot, streams[i]) != 0)
-            return -1;
-        if (fresh && !self->stopping) {
-            /* Connect from the loop, once every stream of this call is placed. */
-            net_timer_schedule(self->net, &slot->retry_timer, retry_due, 0);
+        if (!slot || slot_take(slot, streams[i]) != 0) {
+            rc = -1;
+            break;
         }
+        if (!fresh)
+            placed[i] = slot; /* a fresh slot subscribes everything when it connects */
+        else if (!self->stopping)
+            net_timer_schedule(self->net, &slot->retry_timer, retry_due, 0);
     }
-    return 0;
+    slots_request(placed, streams, count, true);
+    free(placed);
+    return rc;
 }
 
 void pool_remove_streams(pool_t *self, const char *const *streams, size_t count)
 {
+    slot_t **placed = calloc(count ? count : 1, sizeof *placed);
+    if (!placed)
+        return;
     for (size_t i = 0; i < count; i++) {
         size_t k;
         slot_t *slot = slot_of_stream(self, streams[i], &k);
@@ -666,12 +732,12 @@ void pool_remove_streams(pool_t *self, const char *const *streams, size_t count)
         memmove(&slot->streams[k], &slot->streams[k + 1],
                 (slot->stream_count - k - 1) * sizeof *slot->streams);
         slot->stream_count--;
-        const char *one[1] = {streams[i]};
-        if (slot->cur)
-            conn_unsubscribe(slot->cur->conn, one, 1);
-        if (slot->next)
-            conn_unsubscribe(slot->next->conn, one, 1);
-        if (slot->stream_count == 0) {
+        placed[i] = slot;
+    }
+    slots_request(placed, streams, count, false);
+    for (size_t i = 0; i < count; i++) {
+        slot_t *slot = placed[i];
+        if (slot && slot->stream_count == 0 && slot->state != SLOT_STOPPED) {
             slot->state = SLOT_STOPPED;
             net_timer_cancel(&slot->retry_timer);
             if (slot->cur)
@@ -680,6 +746,7 @@ void pool_remove_streams(pool_t *self, const char *const *streams, size_t count)
                 conn_close(slot->next->conn, "no streams left");
         }
     }
+    free(placed);
 }
 
 void pool_stop(pool_t *self)

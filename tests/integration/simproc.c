@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define START_TIMEOUT_MS 10000
+#define START_TIMEOUT_MS 30000 /* generous: ctest -j runs sims side by side, under ASan too */
 #define STOP_TIMEOUT_MS 5000
 #define ARGS_MAX 64
 
@@ -153,7 +153,14 @@ simproc_t *simproc_start(const char *const *extra)
     long long deadline = mono_ms() + START_TIMEOUT_MS;
     while (simproc_log_count(self, "sim: seed ") == 0) {
         if (!simproc_alive(self) || mono_ms() > deadline) {
-            fprintf(stderr, "simproc: bookcast-sim did not start; its log:\n");
+            if (self->exited)
+                fprintf(stderr, "simproc: bookcast-sim exited at start (%s %d); its log:\n",
+                        WIFEXITED(self->status) ? "status" : "signal",
+                        WIFEXITED(self->status) ? WEXITSTATUS(self->status)
+                                                : WTERMSIG(self->status));
+            else
+                fprintf(stderr, "simproc: bookcast-sim not ready after %d ms; its log:\n",
+                        START_TIMEOUT_MS);
             char cmd[400];
             snprintf(cmd, sizeof cmd, "cat '%s' >&2", log);
             if (system(cmd) != 0)
