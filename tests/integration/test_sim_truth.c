@@ -7,11 +7,16 @@
  * snapshot, applies the spot or futures rules, and at each check compares its book, level by
  * level, with GET /_sim/book at its own update id. Exit 0 means every check was equal; with
  * --expect-resync, also that the rules noticed the fault, resynced, and were equal afterwards.
- * Faults are fired through the control API while the client runs.
+ * Faults are fired through the control API while the client runs. Finally the truth file
+ * (--truth) replays, from its first book through its updates, to the very book /_sim/book gives.
  */
 #include "session.h"
 #include "simproc.h"
 #include "simtest.h"
+#include "tc_book.h"
+#include "tc_depth.h"
+
+#include <cjson/cJSON.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,6 +158,122 @@ static void coinm_gap_is_detected_and_the_book_resynced_equal(void **state)
     expect_resync_after(state, "coinm", MARKET_COINM, "BTCUSD_PERP", "gap");
 }
 
+/* Applies a truth-file level list ([["p","q"],…], quantities absolute) to one side. */
+static void apply_levels(tc_side_t *side, const cJSON *levels)
+{
+    const cJSON *level;
+    cJSON_ArrayForEach(level, levels)
+    {
+        const cJSON *p = cJSON_GetArrayItem(level, 0), *q = cJSON_GetArrayItem(level, 1);
+        dec_t price, qty;
+        assert_true(cJSON_IsString(p) && cJSON_IsString(q));
+        assert_int_equal(dec_parse(p->valuestring, strlen(p->valuestring), 0, &price), DEC_OK);
+        assert_int_equal(dec_parse(q->valuestring, strlen(q->valuestring), 0, &qty), DEC_OK);
+        assert_int_equal(tc_side_set(side, price, qty), 0);
+    }
+}
+
+static void expect_same_levels(const tc_side_t *side, const tc_levels_t *truth, const char *name)
+{
+    if (side->levels.n != truth->n)
+        fail_msg("%s: %zu levels replayed, %zu in the truth", name, side->levels.n, truth->n);
+    for (size_t i = 0; i < truth->n; i++)
+        if (dec_cmp(side->levels.v[i].price, truth->v[i].price) != 0 ||
+            dec_cmp(side->levels.v[i].qty, truth->v[i].qty) != 0)
+            fail_msg("%s level %zu differs", name, i);
+}
+
+/* Replays the lines of `symbol` on `market` in the truth file up to update id `until` (the book line, then every
+   update whose last_id <= until) and compares the result with `truth`. Returns the updates
+   applied. */
+static size_t replay_and_compare(const char *path, market_t market, const char *symbol,
+                                 uint64_t until, const tc_book_json_t *truth)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    tc_book_t book;
+    tc_book_init(&book);
+    bool have_book = false;
+    size_t applied = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
+        assert_non_null(o);
+        const cJSON *sym = cJSON_GetObjectItemCaseSensitive(o, "symbol");
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+        const cJSON *mk = cJSON_GetObjectItemCaseSensitive(o, "market");
+        assert_true(cJSON_IsString(sym) && cJSON_IsString(type) && cJSON_IsString(mk));
+        if (strcmp(sym->valuestring, symbol) == 0 &&
+            strcmp(mk->valuestring, market_name(market)) == 0) {
+            if (strcmp(type->valuestring, "book") == 0) {
+                assert_false(have_book);
+                apply_levels(&book.bids, cJSON_GetObjectItemCaseSensitive(o, "bids"));
+                apply_levels(&book.asks, cJSON_GetObjectItemCaseSensitive(o, "asks"));
+                have_book = true;
+            } else {
+                const cJSON *last = cJSON_GetObjectItemCaseSensitive(o, "last_id");
+                assert_true(have_book && cJSON_IsNumber(last));
+                if ((uint64_t)last->valuedouble <= until) {
+                    apply_levels(&book.bids, cJSON_GetObjectItemCaseSensitive(o, "b"));
+                    apply_levels(&book.asks, cJSON_GetObjectItemCaseSensitive(o, "a"));
+                    applied++;
+                }
+            }
+        }
+        cJSON_Delete(o);
+    }
+    free(line);
+    fclose(f);
+    assert_true(have_book);
+    expect_same_levels(&book.bids, &truth->bids, "bids");
+    expect_same_levels(&book.asks, &truth->asks, "asks");
+    tc_book_free(&book);
+    return applied;
+}
+
+/* The truth file (--truth): its initial book plus its updates up to an id give exactly the book
+   GET /_sim/book answers for that id — the same truth the client books are checked against. */
+static void truth_file_replays_to_the_true_book(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/bookcast-truth-%d.jsonl", (int)getpid());
+    const char *args[] = {"--symbols", "2", "--truth", path, "--truth-symbols",
+                          "BTCUSDT,BTCUSD_PERP", NULL};
+    simproc_t *sim = simproc_start(args);
+    assert_non_null(sim);
+    simtest_sleep_ms(2000);
+    static const struct {
+        market_t market;
+        const char *symbol;
+    } cases[] = {{MARKET_SPOT, "BTCUSDT"}, {MARKET_COINM, "BTCUSD_PERP"}};
+    tc_book_json_t truth[2];
+    for (int i = 0; i < 2; i++) {
+        char query[96], err[200];
+        snprintf(query, sizeof query, "/_sim/book?symbol=%s", cases[i].symbol);
+        tc_get_result_t r;
+        assert_int_equal(simtest_get(sim, cases[i].market, query, &r), 200);
+        if (tc_depth_parse_book(r.body, r.body_len, "update_id", cases[i].symbol, &truth[i], err,
+                                sizeof err) != 0)
+            fail_msg("truth body: %s", err);
+        tc_get_result_free(&r);
+    }
+    simtest_sleep_ms(500); /* the file runs past those ids */
+    assert_int_equal(simproc_stop(&sim), 0);
+    for (int i = 0; i < 2; i++) {
+        size_t applied =
+            replay_and_compare(path, cases[i].market, cases[i].symbol, truth[i].update_id,
+                               &truth[i]);
+        print_message("%s: %zu updates replayed to %llu, book equal\n", cases[i].symbol, applied,
+                      (unsigned long long)truth[i].update_id);
+        assert_true(applied > 10);
+        tc_book_json_free(&truth[i]);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,5 +286,9 @@ int main(void)
         cmocka_unit_test(usdm_broken_pu_chain_is_detected_and_the_book_resynced_equal),
         cmocka_unit_test(coinm_gap_is_detected_and_the_book_resynced_equal),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest file_tests[] = {
+        cmocka_unit_test(truth_file_replays_to_the_true_book),
+    };
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + cmocka_run_group_tests(file_tests, NULL, NULL);
 }
