@@ -20,7 +20,7 @@ typedef struct {
 
 struct sim_history_t {
     entry_t *ring;
-    size_t capacity;
+    size_t capacity; /* a power of two: indexes wrap with a mask, not a division */
     size_t head;  /* index of the oldest entry */
     size_t count; /* entries held */
     uint64_t forgotten_id;
@@ -29,8 +29,10 @@ struct sim_history_t {
 
 sim_history_t *sim_history_new(size_t capacity, uint64_t start_id)
 {
-    if (capacity < SIM_UPDATE_MAX_CHANGES)
-        capacity = SIM_UPDATE_MAX_CHANGES;
+    size_t pow2 = SIM_UPDATE_MAX_CHANGES;
+    while (pow2 < capacity && pow2 < ((size_t)1 << 40))
+        pow2 <<= 1;
+    capacity = pow2;
     sim_history_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -56,7 +58,7 @@ void sim_history_destroy(sim_history_t **self_p)
 
 static entry_t *entry_at(const sim_history_t *self, size_t i)
 {
-    return &self->ring[(self->head + i) % self->capacity];
+    return &self->ring[(self->head + i) & (self->capacity - 1)];
 }
 
 /* Drops the oldest whole update. */
@@ -64,7 +66,7 @@ static void forget_oldest(sim_history_t *self)
 {
     uint64_t id = entry_at(self, 0)->last_id;
     while (self->count && entry_at(self, 0)->last_id == id) {
-        self->head = (self->head + 1) % self->capacity;
+        self->head = (self->head + 1) & (self->capacity - 1);
         self->count--;
     }
     self->forgotten_id = id;

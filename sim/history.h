@@ -23,8 +23,8 @@
 
 typedef struct sim_history_t sim_history_t;
 
-/* A journal holding at most `capacity` changes (at least SIM_UPDATE_MAX_CHANGES, so one update
-   always fits). `start_id` is the book's update id before the first update recorded. NULL when
+/* A journal holding at least `capacity` changes (rounded up to a power of two, and at least
+   SIM_UPDATE_MAX_CHANGES, so one update always fits). `start_id` is the book's update id before the first update recorded. NULL when
    out of memory. */
 sim_history_t *sim_history_new(size_t capacity, uint64_t start_id);
 /* Frees *self_p and sets it to NULL. NULL-safe. */
