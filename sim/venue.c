@@ -249,22 +249,38 @@ static bool stalled(const venue_symbol_t *vs)
     return vs->venue->now_ms < vs->stall_until_ms;
 }
 
-/* Renders one event into the scratch buffer, sized for `levels` levels: the expression may use
-   `buf` and `cap_`. The payload's address and length go to *payload and *len (0 when rendering
-   failed, which is counted and logged). */
-#define RENDER(vs, levels, call_expr_with_buf_cap, payload, len)                                 \
-    do {                                                                                         \
-        size_t cap_ = sim_render_size_max(levels);                                               \
-        char *buf = scratch((vs)->venue, cap_);                                                  \
-        *(len) = buf ? (call_expr_with_buf_cap) : 0;                                             \
-        *(payload) = buf;                                                                        \
-        (vs)->venue->events_rendered++;                                                          \
-        if (*(len) == 0) {                                                                       \
-            (vs)->venue->render_failures++;                                                      \
-            log_warn("%s %s: an event could not be rendered", market_name((vs)->venue->opt.market), \
-                     (vs)->symbol->name);                                                        \
-        }                                                                                        \
-    } while (0)
+/* Counts a rendered event; false (counted and logged) when rendering failed (len 0). */
+static bool rendered(venue_symbol_t *vs, size_t len)
+{
+    vs->venue->events_rendered++;
+    if (len)
+        return true;
+    vs->venue->render_failures++;
+    log_warn("%s %s: an event could not be rendered", market_name(vs->venue->opt.market),
+             vs->symbol->name);
+    return false;
+}
+
+/* The scratch buffer to render an event of `levels` price levels into (its size in *cap), or
+   NULL when the symbol is stalled by a fault or memory ran out. */
+static char *render_buffer(venue_symbol_t *vs, size_t levels, size_t *cap)
+{
+    if (stalled(vs))
+        return NULL;
+    *cap = sim_render_size_max(levels);
+    char *buf = scratch(vs->venue, *cap);
+    if (!buf)
+        rendered(vs, 0); /* counted and logged as a failed render */
+    return buf;
+}
+
+/* Delivers the event rendered at buf, when it was. */
+static void publish(venue_symbol_t *vs, sim_streamkind_t kind, int key, const char *buf,
+                    size_t len)
+{
+    if (rendered(vs, len))
+        deliver(vs, kind, key, buf, len);
+}
 
 static void on_diff_depth(void *ctx, const sim_depth_event_t *ev, sim_depth_speed_t speed)
 {
@@ -289,11 +305,10 @@ static void on_diff_depth(void *ctx, const sim_depth_event_t *ev, sim_depth_spee
                  market_name(v->opt.market), vs->symbol->name, ev->prev_last_update_id,
                  e.prev_last_update_id);
     }
-    const char *payload;
-    size_t len;
-    RENDER(vs, ev->bid_count + ev->ask_count,
-           sim_render_depth_diff(&v->render, &e, buf, cap_), &payload, &len);
-    if (!len)
+    size_t cap;
+    char *payload = render_buffer(vs, ev->bid_count + ev->ask_count, &cap);
+    size_t len = payload ? sim_render_depth_diff(&v->render, &e, payload, cap) : 0;
+    if (!payload || !rendered(vs, len))
         return;
     if (vs->reorder[speed] && !vs->held[speed].payload) {
         vs->held[speed].payload = malloc(len);
@@ -327,90 +342,72 @@ static void on_partial_spot(void *ctx, const sim_partial_depth_t *ev, sim_partia
                             sim_depth_speed_t speed)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, ev->bid_count + ev->ask_count, sim_render_depth_partial_spot(ev, buf, cap_),
-           &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_PARTIAL_DEPTH, (int)partial * SIM_SPEED_COUNT + (int)speed,
-                payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, ev->bid_count + ev->ask_count, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_PARTIAL_DEPTH, (int)partial * SIM_SPEED_COUNT + (int)speed, buf,
+                sim_render_depth_partial_spot(ev, buf, cap));
 }
 
 static void on_partial_futures(void *ctx, const sim_depth_event_t *ev, sim_partial_t partial,
                                sim_depth_speed_t speed)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, ev->bid_count + ev->ask_count,
-           sim_render_depth_partial_futures(&vs->venue->render, ev, buf, cap_), &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_PARTIAL_DEPTH, (int)partial * SIM_SPEED_COUNT + (int)speed,
-                payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, ev->bid_count + ev->ask_count, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_PARTIAL_DEPTH, (int)partial * SIM_SPEED_COUNT + (int)speed, buf,
+                sim_render_depth_partial_futures(&vs->venue->render, ev, buf, cap));
 }
 
 static void on_book_ticker(void *ctx, const sim_book_ticker_t *ev)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, 2, sim_render_book_ticker(&vs->venue->render, ev, buf, cap_), &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_BOOK_TICKER, 0, payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, 2, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_BOOK_TICKER, 0, buf,
+                sim_render_book_ticker(&vs->venue->render, ev, buf, cap));
 }
 
 static void on_trade(void *ctx, const sim_trade_event_t *ev)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, 1, sim_render_trade(&vs->venue->render, ev, buf, cap_), &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_TRADE, 0, payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, 1, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_TRADE, 0, buf,
+                sim_render_trade(&vs->venue->render, ev, buf, cap));
 }
 
 static void on_agg_trade(void *ctx, const sim_agg_trade_t *ev)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, 1, sim_render_agg_trade(&vs->venue->render, ev, buf, cap_), &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_AGG_TRADE, 0, payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, 1, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_AGG_TRADE, 0, buf,
+                sim_render_agg_trade(&vs->venue->render, ev, buf, cap));
 }
 
 static void on_kline(void *ctx, const sim_kline_t *ev, sim_kline_interval_t interval)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, 4, sim_render_kline(&vs->venue->render, ev, buf, cap_), &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_KLINE, (int)interval, payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, 4, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_KLINE, (int)interval, buf,
+                sim_render_kline(&vs->venue->render, ev, buf, cap));
 }
 
 static void on_mark_price(void *ctx, const sim_mark_price_t *ev, sim_mark_speed_t speed)
 {
     venue_symbol_t *vs = ctx;
-    if (stalled(vs))
-        return;
-    const char *payload;
-    size_t len;
-    RENDER(vs, 4, sim_render_mark_price(&vs->venue->render, ev, buf, cap_), &payload, &len);
-    if (len)
-        deliver(vs, SIM_STREAMKIND_MARK_PRICE, (int)speed, payload, len);
+    size_t cap;
+    char *buf = render_buffer(vs, 4, &cap);
+    if (buf)
+        publish(vs, SIM_STREAMKIND_MARK_PRICE, (int)speed, buf,
+                sim_render_mark_price(&vs->venue->render, ev, buf, cap));
 }
 
 /* ---- the engine side ----------------------------------------------------------------------- */
