@@ -24,10 +24,10 @@ test: deps
 
 run: deps
 	@$(MAKE) --no-print-directory build
-	@echo "make run: the pipeline arrives with the collector and bookbuilder; built tools are in $(BUILD_DIR)/bin"
+	@echo "make run: the pipeline arrives with the bookbuilder; the collector and simulator are built in $(BUILD_DIR)/bin"
 
 demo:
-	@echo "make demo: arrives with the collector (the simulator is built: see docs/sim.md)"
+	@echo "make demo: arrives with the bookbuilder (the simulator and the collector are built: docs/sim.md, docs/collector.md)"
 
 bench: check-deps
 	@$(MAKE) --no-print-directory build
