@@ -83,13 +83,13 @@ int net_url_parse(const char *url, const char *path, net_url_t *out)
     }
     if (*rest && *rest != '/' && *rest != '?')
         return -1;
-    const char *base = *rest == '/' ? rest : "";
-    /* Base path without a trailing '/', then the appended path. */
-    size_t base_len = strlen(base);
-    while (base_len && base[base_len - 1] == '/')
+    /* base path (without a trailing '/') + the appended path + the base's query, if any */
+    size_t base_len = strcspn(rest, "?");
+    const char *query = rest + base_len;
+    while (base_len && rest[base_len - 1] == '/')
         base_len--;
     const char *tail = path && *path ? path : (base_len ? "" : "/");
-    int w = snprintf(out->path, sizeof out->path, "%.*s%s", (int)base_len, base, tail);
+    int w = snprintf(out->path, sizeof out->path, "%.*s%s%s", (int)base_len, rest, tail, query);
     return w < 0 || (size_t)w >= sizeof out->path ? -1 : 0;
 }
 

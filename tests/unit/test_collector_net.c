@@ -88,6 +88,14 @@ static void trailing_slash_of_the_base_is_dropped(void **state)
     assert_string_equal(u.path, "/public");
 }
 
+static void query_stays_after_the_whole_path(void **state)
+{
+    (void)state;
+    assert_string_equal(parse_ok("https://h?x=1", NULL).path, "/?x=1");
+    assert_string_equal(parse_ok("https://h/p?q=1", "/x").path, "/p/x?q=1");
+    assert_string_equal(parse_ok("https://h/p/?q=1", "/x").path, "/p/x?q=1");
+}
+
 static void other_schemes_are_refused(void **state)
 {
     (void)state;
@@ -149,6 +157,7 @@ int main(void)
         cmocka_unit_test(path_is_appended_to_the_base),
         cmocka_unit_test(base_path_is_kept_with_its_query),
         cmocka_unit_test(trailing_slash_of_the_base_is_dropped),
+        cmocka_unit_test(query_stays_after_the_whole_path),
         cmocka_unit_test(other_schemes_are_refused),
         cmocka_unit_test(missing_host_is_refused),
         cmocka_unit_test(bad_ports_are_refused),
