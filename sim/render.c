@@ -101,6 +101,7 @@ static inline void writer_fail(writer_t *w)
     w->p = NULL;
 }
 
+
 static inline void put_bytes(writer_t *w, const char *s, size_t n)
 {
     if (w->p == NULL)
@@ -231,6 +232,17 @@ static inline bool is_known_market(const sim_symbol_t *sym)
     return sym->market == MARKET_SPOT || is_futures(sym);
 }
 
+/* The event's symbol when it is one the renderer can write for; else NULL, and the writer has
+   failed (an argument error: the render returns 0). */
+static const sim_symbol_t *writer_symbol(writer_t *w, const sim_symbol_t *sym)
+{
+    if (sym == NULL || !is_known_market(sym)) {
+        writer_fail(w);
+        return NULL;
+    }
+    return sym;
+}
+
 static inline bool is_current(const sim_render_options_t *opt)
 {
     return opt == NULL || opt->format == SIM_RENDER_CURRENT;
@@ -300,11 +312,9 @@ size_t sim_render_depth_diff(const sim_render_options_t *opt, const sim_depth_ev
                              char *buf, size_t cap)
 {
     writer_t w = writer_start(buf, cap);
-    if (ev == NULL || ev->symbol == NULL || !is_known_market(ev->symbol)) {
-        writer_fail(&w);
+    const sim_symbol_t *sym = writer_symbol(&w, ev ? ev->symbol : NULL);
+    if (!sym)
         return writer_finish(&w, buf, cap);
-    }
-    const sim_symbol_t *sym = ev->symbol;
     if (is_futures(sym)) {
         put_futures_depth(&w, opt, ev);
         return writer_finish(&w, buf, cap);
@@ -366,11 +376,9 @@ size_t sim_render_depth_snapshot(const sim_render_options_t *opt, const sim_dept
 {
     (void)opt; /* REST bodies are the same in both formats */
     writer_t w = writer_start(buf, cap);
-    if (ev == NULL || ev->symbol == NULL || !is_known_market(ev->symbol)) {
-        writer_fail(&w);
+    const sim_symbol_t *sym = writer_symbol(&w, ev ? ev->symbol : NULL);
+    if (!sym)
         return writer_finish(&w, buf, cap);
-    }
-    const sim_symbol_t *sym = ev->symbol;
     PUT(&w, "{\"lastUpdateId\":");
     put_u64(&w, ev->last_update_id);
     if (is_futures(sym)) {
@@ -396,11 +404,9 @@ size_t sim_render_book_ticker(const sim_render_options_t *opt, const sim_book_ti
                               char *buf, size_t cap)
 {
     writer_t w = writer_start(buf, cap);
-    if (ev == NULL || ev->symbol == NULL || !is_known_market(ev->symbol)) {
-        writer_fail(&w);
+    const sim_symbol_t *sym = writer_symbol(&w, ev ? ev->symbol : NULL);
+    if (!sym)
         return writer_finish(&w, buf, cap);
-    }
-    const sim_symbol_t *sym = ev->symbol;
     switch (sym->market) {
     case MARKET_SPOT:
         PUT(&w, "{\"u\":");
@@ -445,11 +451,9 @@ size_t sim_render_trade(const sim_render_options_t *opt, const sim_trade_event_t
                         size_t cap)
 {
     writer_t w = writer_start(buf, cap);
-    if (ev == NULL || ev->symbol == NULL || !is_known_market(ev->symbol)) {
-        writer_fail(&w);
+    const sim_symbol_t *sym = writer_symbol(&w, ev ? ev->symbol : NULL);
+    if (!sym)
         return writer_finish(&w, buf, cap);
-    }
-    const sim_symbol_t *sym = ev->symbol;
     const sim_trade_t *t = &ev->trade;
     PUT(&w, "{\"e\":\"trade\",\"E\":");
     put_i64(&w, ev->event_time_ms);
@@ -484,11 +488,9 @@ size_t sim_render_agg_trade(const sim_render_options_t *opt, const sim_agg_trade
                             size_t cap)
 {
     writer_t w = writer_start(buf, cap);
-    if (ev == NULL || ev->symbol == NULL || !is_known_market(ev->symbol)) {
-        writer_fail(&w);
+    const sim_symbol_t *sym = writer_symbol(&w, ev ? ev->symbol : NULL);
+    if (!sym)
         return writer_finish(&w, buf, cap);
-    }
-    const sim_symbol_t *sym = ev->symbol;
     PUT(&w, "{\"e\":\"aggTrade\",\"E\":");
     put_i64(&w, ev->event_time_ms);
     if (is_futures(sym)) {
@@ -533,11 +535,9 @@ size_t sim_render_kline(const sim_render_options_t *opt, const sim_kline_t *ev, 
 {
     (void)opt; /* klines are the same in both formats */
     writer_t w = writer_start(buf, cap);
-    if (ev == NULL || ev->symbol == NULL || !is_known_market(ev->symbol)) {
-        writer_fail(&w);
+    const sim_symbol_t *sym = writer_symbol(&w, ev ? ev->symbol : NULL);
+    if (!sym)
         return writer_finish(&w, buf, cap);
-    }
-    const sim_symbol_t *sym = ev->symbol;
     unsigned pd = sym->price_decimals, qd = sym->qty_decimals, vd = kline_quote_decimals(sym);
     PUT(&w, "{\"e\":\"kline\",\"E\":");
     put_i64(&w, ev->event_time_ms);
