@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "docdump.h"
+
 #include "envelope.h"
 
 /* Offsets from the table in docs/frames.md. Written out here, not taken from envelope.c, so
@@ -463,38 +465,6 @@ static void decode_and_encode_agree_on_every_header_byte_value(void **state)
     assert_true(refused > 0);
 }
 
-#ifdef BOOKCAST_SOURCE_DIR
-/* Reads the xxd dump after "<!-- frame-dump: name -->" in docs/frames.md into out. */
-static size_t read_documented_dump(const char *doc, const char *name, uint8_t *out, size_t cap)
-{
-    char marker[64];
-    snprintf(marker, sizeof marker, "<!-- frame-dump: %s -->\n```\n", name);
-    const char *p = strstr(doc, marker);
-    if (p == NULL)
-        fail_msg("docs/frames.md has no dump \"%s\"", name);
-    p += strlen(marker);
-    size_t n = 0;
-    while (strncmp(p, "```", 3) != 0) {
-        unsigned offset;
-        int used;
-        if (sscanf(p, "%8x: %n", &offset, &used) != 1 || offset != n)
-            fail_msg("dump \"%s\": bad line at byte %zu", name, n);
-        p += used;
-        for (int i = 0; i < 16 && p[0] != ' ' && p[0] != '\n'; i++) {
-            unsigned byte;
-            if (sscanf(p, "%2x", &byte) != 1 || n == cap)
-                fail_msg("dump \"%s\": bad byte at %zu", name, n);
-            out[n++] = (uint8_t)byte;
-            p += (p[2] == ' ') ? 3 : 2;
-        }
-        p = strchr(p, '\n');
-        assert_non_null(p);
-        p++;
-    }
-    return n;
-}
-#endif
-
 /* The two dumps in docs/frames.md, "Worked example", are what the encoder writes. */
 static void documented_hex_dumps_match_encoder(void **state)
 {
@@ -512,7 +482,7 @@ static void documented_hex_dumps_match_encoder(void **state)
 
     uint8_t dumped[1024];
     frame_t f = valid_frame(ENVELOPE_WS_TEXT); /* the header of the first example */
-    size_t n = read_documented_dump(doc, "ws_text", dumped, sizeof dumped);
+    size_t n = docdump_read((const char *)doc, "frame-dump", "ws_text", dumped, sizeof dumped);
     assert_int_equal(n, f.len);
     assert_memory_equal(dumped, f.bytes, n);
     free(f.bytes);
@@ -528,7 +498,7 @@ static void documented_hex_dumps_match_encoder(void **state)
     h.request_id = 12;
     h.http_status = 0;
     f = encode_frame(&h, reason, strlen(reason));
-    n = read_documented_dump(doc, "snapshot_error", dumped, sizeof dumped);
+    n = docdump_read((const char *)doc, "frame-dump", "snapshot_error", dumped, sizeof dumped);
     assert_int_equal(n, f.len);
     assert_memory_equal(dumped, f.bytes, n);
     free(f.bytes);
