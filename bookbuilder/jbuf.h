@@ -1,0 +1,45 @@
+/*
+ * jbuf.h — a growable byte buffer for writing JSON messages fast.
+ *
+ * Every message the bookbuilder publishes is written here: fixed keys, integers and exact
+ * decimals, no floating point and no printf on the hot path (snprintf costs more than the
+ * whole book update). The buffer is reused from message to message, so it stops allocating once
+ * it has reached the size of the largest message.
+ *
+ * An allocation failure is sticky: later appends do nothing and jbuf_failed() says so, letting a
+ * writer append a whole message and check once at the end.
+ */
+#ifndef BOOKCAST_JBUF_H
+#define BOOKCAST_JBUF_H
+
+#include "decimal.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} jbuf_t;
+
+/* Empties the buffer (keeps its capacity) and clears a failure. */
+void jbuf_reset(jbuf_t *b);
+/* Frees the memory; the buffer can be used again afterwards. */
+void jbuf_free(jbuf_t *b);
+bool jbuf_failed(const jbuf_t *b);
+
+void jbuf_append(jbuf_t *b, const void *bytes, size_t n);
+void jbuf_char(jbuf_t *b, char c);
+/* A NUL-terminated text as is (keys, punctuation, already-safe values). */
+void jbuf_raw(jbuf_t *b, const char *s);
+/* A JSON string: quotes, and escapes for '"', '\\' and control characters. */
+void jbuf_string(jbuf_t *b, const char *s);
+void jbuf_u64(jbuf_t *b, uint64_t v);
+void jbuf_i64(jbuf_t *b, int64_t v);
+/* A decimal as a JSON string with exactly `places` fractional digits (the exchange's form); the
+   shortest exact form when the value has more digits than that. */
+void jbuf_dec(jbuf_t *b, dec_t d, unsigned places);
+
+#endif
