@@ -24,10 +24,11 @@ test: deps
 
 run: deps
 	@$(MAKE) --no-print-directory build
-	@echo "make run: the pipeline arrives with the bookbuilder; the collector and simulator are built in $(BUILD_DIR)/bin"
+	@scripts/pipeline.sh run $(BUILD_DIR)
 
-demo:
-	@echo "make demo: arrives with the bookbuilder (the simulator and the collector are built: docs/sim.md, docs/collector.md)"
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/pipeline.sh demo $(BUILD_DIR)
 
 bench: check-deps
 	@$(MAKE) --no-print-directory build
