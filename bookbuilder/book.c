@@ -48,6 +48,7 @@ struct book_t {
     size_t max_levels;
     size_t capacity_limit; /* max_levels plus slack */
     uint64_t trimmed;
+    dec_t dropped; /* the worst level the last book_set pushed out, 0 when none */
 };
 
 static inline int64_t rank_of(const side_t *s, dec_t price)
@@ -203,6 +204,7 @@ static void close_slot(side_t *s, size_t pos)
 book_result_t book_set(book_t *self, book_side_t side, dec_t price, dec_t qty)
 {
     side_t *s = &self->sides[side];
+    self->dropped.units = 0;
     size_t pos = lower_bound(s, rank_of(s, price));
     if (pos < s->depth && s->buf[s->start + pos].price.units == price.units) {
         if (qty.units == 0) {
@@ -219,6 +221,7 @@ book_result_t book_set(book_t *self, book_side_t side, dec_t price, dec_t qty)
         if (pos == 0) /* below the worst level of a full side */
             return BOOK_TRIMMED;
         /* Drop the worst; the slot it leaves means open_slot below never needs to allocate. */
+        self->dropped = s->buf[s->start].price;
         s->start++;
         s->depth--;
         pos--;
@@ -378,6 +381,11 @@ bool book_crossed(const book_t *self)
     const book_level_t *bid = book_level(self, BOOK_BID, 0);
     const book_level_t *ask = book_level(self, BOOK_ASK, 0);
     return bid && ask && bid->price.units >= ask->price.units;
+}
+
+dec_t book_dropped(const book_t *self)
+{
+    return self->dropped;
 }
 
 uint64_t book_trimmed(const book_t *self)

@@ -82,6 +82,10 @@ dec_t book_qty_at(const book_t *self, book_side_t side, dec_t price);
 /* True when both sides are non-empty and the best bid >= the best ask. */
 bool book_crossed(const book_t *self);
 
+/* The price of the worst level the last book_set pushed out of a full side to make room for a
+   better one (its result was then BOOK_INSERTED); 0 when it pushed none out. */
+dec_t book_dropped(const book_t *self);
+
 /* Levels dropped by the bound since the book was created: worst levels pushed out, new levels
    refused by book_set, and snapshot levels beyond max_levels. */
 uint64_t book_trimmed(const book_t *self);

@@ -55,10 +55,13 @@ void jbuf_append(jbuf_t *b, const void *bytes, size_t n)
     }
 }
 
-void jbuf_char(jbuf_t *b, char c)
+char *jbuf_extend(jbuf_t *b, size_t n)
 {
-    if (reserve(b, 1))
-        b->data[b->len++] = c;
+    if (!reserve(b, n))
+        return NULL;
+    char *at = b->data + b->len;
+    b->len += n;
+    return at;
 }
 
 void jbuf_raw(jbuf_t *b, const char *s)

@@ -30,8 +30,20 @@ void jbuf_reset(jbuf_t *b);
 void jbuf_free(jbuf_t *b);
 bool jbuf_failed(const jbuf_t *b);
 
+/* Makes room for n more bytes and returns where they go (the length already counts them), or
+   NULL after a failure. The caller writes exactly n bytes there. */
+char *jbuf_extend(jbuf_t *b, size_t n);
+
 void jbuf_append(jbuf_t *b, const void *bytes, size_t n);
-void jbuf_char(jbuf_t *b, char c);
+
+/* One character: inline, as messages are mostly punctuation between values. */
+static inline void jbuf_char(jbuf_t *b, char c)
+{
+    if (b->len < b->cap)
+        b->data[b->len++] = c;
+    else
+        jbuf_append(b, &c, 1);
+}
 /* A NUL-terminated text as is (keys, punctuation, already-safe values). */
 void jbuf_raw(jbuf_t *b, const char *s);
 /* A JSON string: quotes, and escapes for '"', '\\' and control characters. */

@@ -10,8 +10,9 @@
  * Strict means RFC 8259: one value, optional surrounding whitespace, no trailing commas, no
  * comments, no NaN, no leading zeros ("01"), no control characters in strings, valid escapes
  * (\uXXXX with four hex digits; an escaped surrogate only as a high-low pair), valid UTF-8 (no
- * overlongs, no surrogates encoded in UTF-8), nesting at most JSCAN_MAX_DEPTH. Every byte the caller walks or skips is validated; a
- * document is fully validated once the caller has walked it to jscan_end() returning 0.
+ * overlongs, no surrogates encoded in UTF-8), nesting at most JSCAN_MAX_DEPTH. Every byte the
+ * caller walks or skips is validated; a document is fully validated once the caller has walked it
+ * to jscan_end() returning 0.
  *
  * Usage: jscan_init(); then jscan_object_begin()/jscan_object_next() to walk an object,
  * jscan_array_begin()/jscan_array_next() for an array, jscan_value() for a scalar (or to skip
@@ -83,6 +84,20 @@ int jscan_array_next(jscan_t *s);
 /* Consumes the value at the cursor into *v (v may be NULL to skip): a scalar, or an object or
    array validated and skipped whole. 0, or -1. */
 int jscan_value(jscan_t *s, jscan_value_t *v);
+
+/* The fast path for the commonest thing Binance sends, a level ["61800.20","0.025"]: when the
+   value at the cursor is an array of exactly two strings of number characters ([0-9.-]), with no
+   whitespace, consumes it, fills *first and *second and returns 1. Otherwise returns 0 and moves
+   nothing, and the caller reads the value the general way (which validates and reports errors).
+   Everything it accepts is valid JSON, so it never fails. */
+int jscan_string_pair(jscan_t *s, jscan_value_t *first, jscan_value_t *second);
+
+/* For a caller's own fast path over a value of a shape it knows completely (a level of two
+   plain number strings, which it reads and converts in the same pass): the caller has checked
+   that the bytes from the cursor up to `after` are one whole, valid JSON value, and the scanner
+   goes on after it as if jscan_value had read it. The validity of those bytes is the caller's
+   promise. 0, or -1 when no value may be read at the cursor or `after` is outside the input. */
+int jscan_value_consumed(jscan_t *s, const char *after);
 
 /* After the top-level value: 0 when only whitespace remains, else -1. */
 int jscan_end(jscan_t *s);

@@ -56,7 +56,8 @@ enum { SIDE_BID = 0, SIDE_ASK = 1 };
 
 struct parse_t {
     size_t max_levels;
-    parse_level_t *levels[2]; /* SIDE_BID, SIDE_ASK */
+    parse_level_t *levels[2];     /* SIDE_BID, SIDE_ASK */
+    parse_level_text_t *texts[2]; /* where each level is written in the payload */
     size_t capacity[2];
     uint8_t places[2][2]; /* [side][0 price, 1 qty]: the most fractional digits of the side */
 
@@ -147,7 +148,8 @@ parse_t *parse_new(size_t max_levels)
     size_t initial = max_levels < INITIAL_LEVELS ? max_levels : INITIAL_LEVELS;
     for (int side = 0; side < 2; side++) {
         self->levels[side] = malloc(initial * sizeof(parse_level_t));
-        if (self->levels[side] == NULL) {
+        self->texts[side] = malloc(initial * sizeof(parse_level_text_t));
+        if (self->levels[side] == NULL || self->texts[side] == NULL) {
             parse_destroy(&self);
             return NULL;
         }
@@ -163,6 +165,8 @@ void parse_destroy(parse_t **self_p)
     parse_t *self = *self_p;
     free(self->levels[SIDE_BID]);
     free(self->levels[SIDE_ASK]);
+    free(self->texts[SIDE_BID]);
+    free(self->texts[SIDE_ASK]);
     free(self);
     *self_p = NULL;
 }
@@ -189,6 +193,10 @@ static int grow_side(parse_t *self, int side)
     if (grown == NULL)
         return -1;
     self->levels[side] = grown;
+    parse_level_text_t *texts = realloc(self->texts[side], wanted * sizeof(parse_level_text_t));
+    if (texts == NULL)
+        return -1; /* capacity stays: both arrays hold at least that many */
+    self->texts[side] = texts;
     self->capacity[side] = wanted;
     return 0;
 }
@@ -271,12 +279,77 @@ static parse_err_t decode_decimal(const jscan_value_t *v, bool positive, dec_t *
 
 /* ---- levels ------------------------------------------------------------------------------- */
 
+/* The two decimals of a level, and where they are written (for copying them out unchanged;
+   length 0 when escaped, then they are formatted instead). */
+static parse_err_t decode_level(parse_t *self, const jscan_value_t *price, const jscan_value_t *qty,
+                                const char *path, const char *name, size_t n, parse_level_t *level,
+                                parse_level_text_t *text, uint8_t *price_places,
+                                uint8_t *qty_places)
+{
+    const char *why;
+    parse_err_t err = decode_decimal(price, true, &level->price, price_places, &why);
+    if (err != PARSE_OK)
+        return fail(self, err, "%s%s[%zu][0]: %s", path, name, n, why);
+    err = decode_decimal(qty, false, &level->qty, qty_places, &why);
+    if (err != PARSE_OK)
+        return fail(self, err, "%s%s[%zu][1]: %s", path, name, n, why);
+    /* Escaped text, or text too long to count in a byte ("000…1" is a valid decimal), is
+       formatted from the value instead. */
+    bool plain =
+        !price->escaped && !qty->escaped && price->len <= UINT8_MAX && qty->len <= UINT8_MAX;
+    *text = (parse_level_text_t){
+        .price = price->start,
+        .qty = qty->start,
+        .price_len = plain ? (uint8_t)price->len : 0,
+        .qty_len = plain ? (uint8_t)qty->len : 0,
+    };
+    return PARSE_OK;
+}
+
+/* The level as Binance writes it, ["61800.20","0.025"]: read and converted in one pass over
+   its bytes (dec_scan), the scanner then told where it ends. Anything else — whitespace, escapes,
+   a sign, a price of 0, more than 8 decimals — returns false with nothing consumed, and the
+   general path reads it and gives the verdict. What this accepts is valid JSON: two strings of
+   digits and one point each. */
+static bool fast_level(jscan_t *s, parse_level_t *level, parse_level_text_t *text,
+                       uint8_t *price_places, uint8_t *qty_places)
+{
+    const char *p = s->p, *end = s->end;
+    if (end - p < 9 || p[0] != '[' || p[1] != '"')
+        return false;
+    const char *price = p + 2;
+    size_t n = dec_scan(price, end, &level->price, price_places);
+    if (n == 0 || level->price.units == 0)
+        return false;
+    const char *q = price + n;
+    if (end - q < 5 || q[0] != '"' || q[1] != ',' || q[2] != '"')
+        return false;
+    const char *qty = q + 3;
+    size_t m = dec_scan(qty, end, &level->qty, qty_places);
+    if (m == 0)
+        return false;
+    q = qty + m;
+    if (end - q < 2 || q[0] != '"' || q[1] != ']')
+        return false;
+    if (jscan_value_consumed(s, q + 2) != 0)
+        return false;
+    *text = (parse_level_text_t){price, qty, (uint8_t)n, (uint8_t)m};
+    return true;
+}
+
 /* One [price, quantity] level at the cursor into *level; *price_places and *qty_places guess
    the decimals on entry and hold them on return (see decimal_places). */
 static parse_err_t read_level(parse_t *self, jscan_t *s, const char *path, const char *name,
-                              size_t n, parse_level_t *level, uint8_t *price_places,
-                              uint8_t *qty_places)
+                              size_t n, parse_level_t *level, parse_level_text_t *text,
+                              uint8_t *price_places, uint8_t *qty_places)
 {
+    if (fast_level(s, level, text, price_places, qty_places))
+        return PARSE_OK;
+    jscan_value_t price, qty;
+    if (jscan_string_pair(s, &price, &qty) == 1)
+        return decode_level(self, &price, &qty, path, name, n, level, text, price_places,
+                            qty_places);
+
     /* No peek on the hot path: when '[' is missing, a copy taken before says what is there. */
     jscan_t before = *s;
     if (jscan_array_begin(s) < 0) {
@@ -288,7 +361,6 @@ static parse_err_t read_level(parse_t *self, jscan_t *s, const char *path, const
                     type_name(type));
     }
     /* Exactly two items, then the two decimals. */
-    jscan_value_t price, qty;
     int item = jscan_array_next(s);
     if (item == 1) {
         if (jscan_value(s, &price) < 0)
@@ -303,16 +375,9 @@ static parse_err_t read_level(parse_t *self, jscan_t *s, const char *path, const
             return fail(self, PARSE_ERR_SHAPE,
                         "%s%s[%zu]: a level is [price, quantity], found more than 2 elements", path,
                         name, n);
-        if (item == 0) {
-            const char *why;
-            parse_err_t err = decode_decimal(&price, true, &level->price, price_places, &why);
-            if (err != PARSE_OK)
-                return fail(self, err, "%s%s[%zu][0]: %s", path, name, n, why);
-            err = decode_decimal(&qty, false, &level->qty, qty_places, &why);
-            if (err != PARSE_OK)
-                return fail(self, err, "%s%s[%zu][1]: %s", path, name, n, why);
-            return PARSE_OK;
-        }
+        if (item == 0)
+            return decode_level(self, &price, &qty, path, name, n, level, text, price_places,
+                                qty_places);
     }
     if (item < 0)
         return json_error(self, s);
@@ -336,6 +401,7 @@ static parse_err_t read_levels(parse_t *self, jscan_t *s, int side, const char *
         return json_error(self, s);
 
     parse_level_t *levels = self->levels[side];
+    parse_level_text_t *texts = self->texts[side];
     uint8_t price_places = 0, qty_places = 0; /* the most seen */
     uint8_t price_last = 0, qty_last = 0;     /* the last seen: the guess for the next level */
     size_t n = 0;
@@ -349,8 +415,10 @@ static parse_err_t read_levels(parse_t *self, jscan_t *s, int side, const char *
                 return fail(self, PARSE_ERR_NO_MEMORY, "%s%s: no memory for %zu levels", path, name,
                             n + 1);
             levels = self->levels[side];
+            texts = self->texts[side];
         }
-        parse_err_t err = read_level(self, s, path, name, n, &levels[n], &price_last, &qty_last);
+        parse_err_t err =
+            read_level(self, s, path, name, n, &levels[n], &texts[n], &price_last, &qty_last);
         if (err != PARSE_OK)
             return err;
         if (price_last > price_places)
@@ -869,6 +937,8 @@ static void finish_depth(parse_t *self, depth_event_t *d)
 {
     d->bids = self->levels[SIDE_BID];
     d->asks = self->levels[SIDE_ASK];
+    d->bid_text = self->texts[SIDE_BID];
+    d->ask_text = self->texts[SIDE_ASK];
     d->price_places = self->places[SIDE_BID][0] > self->places[SIDE_ASK][0]
                           ? self->places[SIDE_BID][0]
                           : self->places[SIDE_ASK][0];

@@ -82,14 +82,23 @@ typedef struct {
     dec_t qty; /* absolute; 0 removes the level */
 } parse_level_t;
 
+/* Where a level's price and quantity are written in the payload, so that they can be copied out
+   exactly as the exchange wrote them. A length of 0 means "not available" (it was escaped):
+   format the decimal instead. Valid as long as the payload is. */
 typedef struct {
-    uint64_t first_id;                /* U */
-    uint64_t last_id;                 /* u */
-    uint64_t prev_id;                 /* pu (futures); 0 when absent */
-    bool has_prev_id;                 /* pu was present (USD-M, COIN-M) */
-    int64_t event_ms;                 /* E */
-    int64_t txn_ms;                   /* T (futures); 0 when absent */
-    const parse_level_t *bids, *asks; /* in the order sent */
+    const char *price, *qty;
+    uint8_t price_len, qty_len;
+} parse_level_text_t;
+
+typedef struct {
+    uint64_t first_id;                             /* U */
+    uint64_t last_id;                              /* u */
+    uint64_t prev_id;                              /* pu (futures); 0 when absent */
+    bool has_prev_id;                              /* pu was present (USD-M, COIN-M) */
+    int64_t event_ms;                              /* E */
+    int64_t txn_ms;                                /* T (futures); 0 when absent */
+    const parse_level_t *bids, *asks;              /* in the order sent */
+    const parse_level_text_t *bid_text, *ask_text; /* the same levels as written */
     size_t bid_count, ask_count;
     uint8_t price_places, qty_places; /* the most fractional digits seen in this event */
 } depth_event_t;

@@ -4,6 +4,8 @@
  */
 #include "publish.h"
 
+#include <string.h>
+
 static void head(jbuf_t *b, uint64_t seq, const char *market, const char *symbol)
 {
     jbuf_reset(b);
@@ -48,7 +50,24 @@ static void changes_of_side(jbuf_t *b, const publish_book_id_t *id, const sync_c
         if (!first)
             jbuf_char(b, ',');
         first = false;
-        level(b, id, changes[i].price, changes[i].qty);
+        const sync_change_t *c = &changes[i];
+        if (c->price_len && c->qty_len) {
+            /* The exchange's own strings, as it wrote them: no formatting on the hot path. */
+            char *at = jbuf_extend(b, (size_t)c->price_len + c->qty_len + 7);
+            if (!at)
+                return;
+            *at++ = '[';
+            *at++ = '"';
+            memcpy(at, c->price_text, c->price_len);
+            at += c->price_len;
+            memcpy(at, "\",\"", 3);
+            at += 3;
+            memcpy(at, c->qty_text, c->qty_len);
+            at += c->qty_len;
+            memcpy(at, "\"]", 2);
+        } else {
+            level(b, id, c->price, c->qty);
+        }
     }
     jbuf_char(b, ']');
 }
@@ -82,8 +101,8 @@ static void book_times(jbuf_t *b, const publish_book_id_t *id, const sync_applie
 }
 
 void publish_book_update(jbuf_t *b, const publish_book_id_t *id, uint64_t seq,
-                         const sync_applied_t *applied, const sync_change_t *changes,
-                         size_t count, int64_t pub_ns)
+                         const sync_applied_t *applied, const sync_change_t *changes, size_t count,
+                         int64_t pub_ns)
 {
     head(b, seq, id->market, id->symbol);
     jbuf_raw(b, ",\"type\":\"update\"");
@@ -95,8 +114,8 @@ void publish_book_update(jbuf_t *b, const publish_book_id_t *id, uint64_t seq,
     jbuf_char(b, '}');
 }
 
-void publish_book_snapshot(jbuf_t *b, const publish_book_id_t *id, uint64_t seq,
-                           const book_t *book, const sync_applied_t *applied, int64_t pub_ns)
+void publish_book_snapshot(jbuf_t *b, const publish_book_id_t *id, uint64_t seq, const book_t *book,
+                           const sync_applied_t *applied, int64_t pub_ns)
 {
     head(b, seq, id->market, id->symbol);
     jbuf_raw(b, ",\"type\":\"snapshot\"");

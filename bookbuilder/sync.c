@@ -45,6 +45,7 @@ typedef struct {
     bool has_prev_id;
     int64_t event_ms, txn_ms, recv_ns;
     const parse_level_t *bids, *asks;
+    const parse_level_text_t *bid_text, *ask_text; /* NULL for a stored event */
     size_t bid_count, ask_count;
 } view_t;
 
@@ -226,8 +227,7 @@ static int store_insert(store_t *st, const view_t *v)
     if (v->bid_count)
         memcpy(st->pool + st->pool_used, v->bids, v->bid_count * sizeof *st->pool);
     if (v->ask_count)
-        memcpy(st->pool + st->pool_used + v->bid_count, v->asks,
-               v->ask_count * sizeof *st->pool);
+        memcpy(st->pool + st->pool_used + v->bid_count, v->asks, v->ask_count * sizeof *st->pool);
     st->pool_used += k;
     st->count++;
     return 1;
@@ -276,44 +276,51 @@ static chain_t chain_check(const sync_t *self, const view_t *v)
     return v->prev_id > id ? CHAIN_AHEAD : CHAIN_BROKEN;
 }
 
-static int change_push(sync_t *self, book_side_t side, dec_t price, dec_t qty)
+static sync_change_t *change_push(sync_t *self, book_side_t side, dec_t price, dec_t qty)
 {
-    if (grow((void **)&self->changes, &self->change_cap, self->change_count + 1,
+    if (self->change_count == self->change_cap &&
+        grow((void **)&self->changes, &self->change_cap, self->change_count + 1,
              sizeof *self->changes, 64) != 0)
-        return -1;
-    self->changes[self->change_count++] = (sync_change_t){side, price, qty};
-    return 0;
+        return NULL;
+    sync_change_t *c = &self->changes[self->change_count++];
+    *c = (sync_change_t){.side = side, .price = price, .qty = qty};
+    return c;
 }
 
-/* Applies one side's levels, recording every change (and the level a full side drops). */
-static int apply_side(sync_t *self, book_side_t side, const parse_level_t *levels, size_t n,
-                      bool record)
+/* Applies one side's levels, recording every change (and the level a full side drops to make
+   room). Removals of levels the book does not hold, and levels a full side refuses, change
+   nothing and are not recorded. */
+static int apply_side(sync_t *self, book_side_t side, const parse_level_t *levels,
+                      const parse_level_text_t *texts, size_t n, bool record)
 {
-    size_t max = book_max_levels(self->book);
     for (size_t i = 0; i < n; i++) {
-        dec_t worst = {0};
-        bool full = book_depth(self->book, side) == max;
-        if (full)
-            worst = book_level(self->book, side, max - 1)->price;
-        uint64_t trimmed = book_trimmed(self->book);
         book_result_t r = book_set(self->book, side, levels[i].price, levels[i].qty);
         if (r == BOOK_NOMEM)
             return -1;
         if (!record || r == BOOK_NOOP || r == BOOK_TRIMMED)
             continue;
-        if (full && book_trimmed(self->book) != trimmed && change_push(self, side, worst,
-                                                                        (dec_t){0}) != 0)
+        if (r == BOOK_INSERTED) {
+            dec_t dropped = book_dropped(self->book);
+            if (dropped.units != 0 && !change_push(self, side, dropped, (dec_t){0}))
+                return -1;
+        }
+        sync_change_t *c = change_push(self, side, levels[i].price, levels[i].qty);
+        if (!c)
             return -1;
-        if (change_push(self, side, levels[i].price, levels[i].qty) != 0)
-            return -1;
+        if (texts) {
+            c->price_text = texts[i].price;
+            c->qty_text = texts[i].qty;
+            c->price_len = texts[i].price_len;
+            c->qty_len = texts[i].qty_len;
+        }
     }
     return 0;
 }
 
 static int apply_view(sync_t *self, const view_t *v, bool record)
 {
-    if (apply_side(self, BOOK_BID, v->bids, v->bid_count, record) != 0 ||
-        apply_side(self, BOOK_ASK, v->asks, v->ask_count, record) != 0)
+    if (apply_side(self, BOOK_BID, v->bids, v->bid_text, v->bid_count, record) != 0 ||
+        apply_side(self, BOOK_ASK, v->asks, v->ask_text, v->ask_count, record) != 0)
         return -1;
     self->applied.last_id = v->last_id;
     self->applied.event_ms = v->event_ms;
@@ -369,7 +376,8 @@ static bool release_held(sync_t *self)
             enter_resync(self, SYNC_REASON_GAP, NULL);
             return false;
         }
-        /* Applied or stale: take it out and look again from the start, since the book's id moved. */
+        /* Applied or stale: take it out and look again from the start, since the book's id moved.
+         */
         store_remove(&self->held, i);
         i = 0;
     }
@@ -434,6 +442,8 @@ sync_event_result_t sync_on_depth(sync_t *self, const depth_event_t *ev, int64_t
         .recv_ns = recv_ns,
         .bids = ev->bids,
         .asks = ev->asks,
+        .bid_text = ev->bid_text,
+        .ask_text = ev->ask_text,
         .bid_count = ev->bid_count,
         .ask_count = ev->ask_count,
     };
@@ -533,8 +543,8 @@ sync_snapshot_result_t sync_on_snapshot(sync_t *self, const snapshot_t *snap)
         enter_resync(self, SYNC_REASON_NO_MEMORY, NULL);
         return SYNC_SNAPSHOT_BROKEN;
     }
-    self->applied = (sync_applied_t){.first_id = lid, .last_id = lid,
-                                     .event_ms = snap->event_ms, .txn_ms = snap->txn_ms};
+    self->applied = (sync_applied_t){
+        .first_id = lid, .last_id = lid, .event_ms = snap->event_ms, .txn_ms = snap->txn_ms};
     self->state = SYNC_SYNCED;
 
     for (size_t i = 0; i < self->buffer.count; i++) {

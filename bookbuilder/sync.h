@@ -55,27 +55,27 @@ typedef enum {
 
 /* Why a book is (re)syncing. The names (sync_reason_name) are metric labels. */
 typedef enum {
-    SYNC_REASON_START = 0,      /* "start": the book is new */
-    SYNC_REASON_GAP,            /* "gap": an update id is missing (spot U, futures pu) */
-    SYNC_REASON_DISCONNECT,     /* "disconnect": the stream's connection went down */
-    SYNC_REASON_OVERFLOW,       /* "overflow": the collector dropped frames of the stream */
-    SYNC_REASON_CROSSED,        /* "crossed": best bid >= best ask */
-    SYNC_REASON_SNAPSHOT_STALE, /* "snapshot_stale": the snapshot is older than the buffer */
-    SYNC_REASON_SNAPSHOT_FAILED,/* "snapshot_failed": the request failed or timed out */
-    SYNC_REASON_BUFFER_FULL,    /* "buffer_full": too many events waited for a snapshot */
-    SYNC_REASON_BAD_DATA,       /* "bad_data": the symbol's data is suspect (invalid frames, a
-                                   top of book that disagrees with bookTicker) */
-    SYNC_REASON_NO_MEMORY,      /* "no_memory": an allocation failed; the book starts over */
+    SYNC_REASON_START = 0,       /* "start": the book is new */
+    SYNC_REASON_GAP,             /* "gap": an update id is missing (spot U, futures pu) */
+    SYNC_REASON_DISCONNECT,      /* "disconnect": the stream's connection went down */
+    SYNC_REASON_OVERFLOW,        /* "overflow": the collector dropped frames of the stream */
+    SYNC_REASON_CROSSED,         /* "crossed": best bid >= best ask */
+    SYNC_REASON_SNAPSHOT_STALE,  /* "snapshot_stale": the snapshot is older than the buffer */
+    SYNC_REASON_SNAPSHOT_FAILED, /* "snapshot_failed": the request failed or timed out */
+    SYNC_REASON_BUFFER_FULL,     /* "buffer_full": too many events waited for a snapshot */
+    SYNC_REASON_BAD_DATA,        /* "bad_data": the symbol's data is suspect (invalid frames, a
+                                    top of book that disagrees with bookTicker) */
+    SYNC_REASON_NO_MEMORY,       /* "no_memory": an allocation failed; the book starts over */
     SYNC_REASON_COUNT
 } sync_reason_t;
 
 /* What happened to one diff event. */
 typedef enum {
-    SYNC_APPLIED,   /* applied to a synced book: sync_changes() lists what changed */
-    SYNC_BUFFERED,  /* the book is not synced: kept until the snapshot comes */
-    SYNC_HELD,      /* ahead of the chain: held for the reorder window */
-    SYNC_STALE,     /* u <= the book's id: an old or duplicate event, dropped */
-    SYNC_BROKEN,    /* a gap or a crossed book: now RESYNCING (sync_reason says which) */
+    SYNC_APPLIED,  /* applied to a synced book: sync_changes() lists what changed */
+    SYNC_BUFFERED, /* the book is not synced: kept until the snapshot comes */
+    SYNC_HELD,     /* ahead of the chain: held for the reorder window */
+    SYNC_STALE,    /* u <= the book's id: an old or duplicate event, dropped */
+    SYNC_BROKEN,   /* a gap or a crossed book: now RESYNCING (sync_reason says which) */
 } sync_event_result_t;
 
 /* What a snapshot did. */
@@ -86,19 +86,23 @@ typedef enum {
     SYNC_SNAPSHOT_UNUSED,  /* the book is synced: not needed, ignored */
 } sync_snapshot_result_t;
 
-/* One level the book changed: its new quantity, 0 when removed. */
+/* One level the book changed: its new quantity, 0 when removed. When the change comes straight
+   from the event being fed, price_text/qty_text point at the exchange's own strings for it (valid
+   while that event's payload is); otherwise their lengths are 0. */
 typedef struct {
     book_side_t side;
     dec_t price;
     dec_t qty;
+    const char *price_text, *qty_text;
+    uint8_t price_len, qty_len;
 } sync_change_t;
 
 typedef struct {
     sync_rules_t rules;
-    size_t max_levels;          /* per side, for the book */
-    size_t buffer_max_events;   /* events kept while waiting for a snapshot */
-    int64_t reorder_window_ns;  /* how long an event ahead of the chain may wait; 0 = strict */
-    size_t reorder_max;         /* events held at most */
+    size_t max_levels;         /* per side, for the book */
+    size_t buffer_max_events;  /* events kept while waiting for a snapshot */
+    int64_t reorder_window_ns; /* how long an event ahead of the chain may wait; 0 = strict */
+    size_t reorder_max;        /* events held at most */
 } sync_config_t;
 
 typedef struct sync_t sync_t;
@@ -157,7 +161,7 @@ uint8_t sync_qty_places(const sync_t *self);
 size_t sync_buffered(const sync_t *self);
 size_t sync_held(const sync_t *self);
 
-const char *sync_state_name(sync_state_t state);   /* "syncing", "synced", "resyncing" */
+const char *sync_state_name(sync_state_t state);    /* "syncing", "synced", "resyncing" */
 const char *sync_reason_name(sync_reason_t reason); /* "start", "gap", … */
 
 #endif

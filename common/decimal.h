@@ -50,6 +50,14 @@ typedef enum {
    Writes *out only on DEC_OK; never allocates. `s` may be NULL only when `len` is 0. */
 dec_err_t dec_parse(const char *s, size_t len, unsigned flags, dec_t *out);
 
+/* The fast path of readers that find numbers inside larger text: reads the plain decimal at s
+   (before end) — 1 to 11 integer digits, optionally '.' and 1 to 8 digits, no sign — stopping at
+   the first byte that cannot continue it. Returns the bytes read, with *out and *places (the
+   fractional digits written); 0 when the text there is anything else (a sign, an empty part,
+   too many digits, out of range, a digit or point right after), which the caller then hands to
+   dec_parse for the verdict. Whatever it reads, dec_parse reads to the same value. */
+size_t dec_scan(const char *s, const char *end, dec_t *out, uint8_t *places);
+
 /* A reason for `err` a person can act on, e.g. "more than 8 decimal places". A static string,
    never NULL (unknown values get a generic text). */
 const char *dec_strerror(dec_err_t err);

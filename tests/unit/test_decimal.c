@@ -244,6 +244,26 @@ static void rejects_other_characters(void **state)
     assert_rejected_len("1\0002", 3, 0, DEC_ERR_SYNTAX);
 }
 
+/* Eight decimals are read eight bytes at a time: any byte that is not a digit, in any of the
+   eight places and whatever its value, is still refused. */
+static void rejects_a_non_digit_among_eight_decimals(void **state)
+{
+    (void)state;
+    static const char bad[] = {'/', ':', ' ', 'a', '.', '-', (char)0xFA, (char)0xFF, '\0'};
+    for (size_t at = 0; at < 8; at++) {
+        for (size_t k = 0; k < sizeof bad; k++) {
+            char text[] = "61837.63000000";
+            text[6 + at] = bad[k];
+            dec_t d = {12345};
+            dec_err_t err = dec_parse(text, sizeof text - 1, 0, &d);
+            assert_int_not_equal(err, DEC_OK);
+            assert_int_equal(d.units, 12345);
+        }
+    }
+    check_parses_to("61837.63000000", 0, 6183763000000, __FILE__, __LINE__);
+    check_parses_to("92233720368.54775807", 0, INT64_MAX, __FILE__, __LINE__);
+}
+
 static void rejects_more_than_eight_decimals(void **state)
 {
     (void)state;
@@ -837,6 +857,7 @@ int main(void)
         cmocka_unit_test(rejects_second_point),
         cmocka_unit_test(rejects_spaces),
         cmocka_unit_test(rejects_other_characters),
+        cmocka_unit_test(rejects_a_non_digit_among_eight_decimals),
         cmocka_unit_test(rejects_more_than_eight_decimals),
         cmocka_unit_test(rejects_exponent_form),
         cmocka_unit_test(reports_leftmost_fault_and_overflow_last),
