@@ -24,19 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TICKERS_KEPT 16   /* bookTickers remembered per book for the top-of-book check */
+#define TICKERS_KEPT 16 /* bookTickers remembered per book for the top-of-book check */
 #define KLINE_INTERVALS 16
 #define TICK_MAX_MS 100
 
-typedef enum {
-    CH_BOOK = 0,
-    CH_BBO,
-    CH_DEPTH,
-    CH_TRADE,
-    CH_KLINE,
-    CH_STATUS,
-    CH_COUNT
-} channel_t;
+typedef enum { CH_BOOK = 0, CH_BBO, CH_DEPTH, CH_TRADE, CH_KLINE, CH_STATUS, CH_COUNT } channel_t;
 
 typedef struct {
     char interval[PARSE_INTERVAL_MAX + 1];
@@ -199,8 +191,8 @@ static entry_t *entry_get(builder_t *self, market_t m, const char *symbol)
     }
     if (self->entry_count >= self->cfg.max_books) {
         self->counters.books_refused++;
-        log_error("%s %s: bookbuilder.max_books (%zu) reached; its data is dropped",
-                  market_name(m), symbol, self->cfg.max_books);
+        log_error("%s %s: bookbuilder.max_books (%zu) reached; its data is dropped", market_name(m),
+                  symbol, self->cfg.max_books);
         return NULL;
     }
     if (self->entry_count == self->entry_cap) {
@@ -216,8 +208,7 @@ static entry_t *entry_get(builder_t *self, market_t m, const char *symbol)
         return NULL;
     e->market = m;
     snprintf(e->symbol, sizeof e->symbol, "%s", symbol);
-    static const char *const channels[CH_COUNT] = {"book", "bbo", NULL, "trade", "kline",
-                                                   "status"};
+    static const char *const channels[CH_COUNT] = {"book", "bbo", NULL, "trade", "kline", "status"};
     for (int ch = 0; ch < CH_COUNT; ch++) {
         const char *name = ch == CH_DEPTH ? self->depth_channel : channels[ch];
         if (bus_topic(e->topics[ch], sizeof e->topics[ch], name, market_name(m), symbol) < 0) {
@@ -268,6 +259,7 @@ static void publish_state(builder_t *self, entry_t *e)
         e->bbo_sent = false;
         e->depth_sent_id = 0;
         e->ticker_count = 0;
+        e->ticker_next = 0; /* the kept tickers are scanned from index 0 */
     }
     publish_status_t st = {
         .state = sync_state_name(state),
@@ -287,7 +279,8 @@ static bool level_eq(const book_level_t *a, const book_level_t *b)
     return a->price.units == b->price.units && a->qty.units == b->qty.units;
 }
 
-static void publish_bbo_if_changed(builder_t *self, entry_t *e)
+/* recv_ns: the collector's receive time of the frame that moved the book. */
+static void publish_bbo_if_changed(builder_t *self, entry_t *e, int64_t recv_ns)
 {
     const book_t *book = sync_book(e->sync);
     const book_level_t *bid = book_level(book, BOOK_BID, 0);
@@ -305,7 +298,7 @@ static void publish_bbo_if_changed(builder_t *self, entry_t *e)
     const sync_applied_t *a = sync_last_applied(e->sync);
     publish_book_id_t id = book_id(e);
     publish_bbo(&self->out, &id, ++e->seq[CH_BBO], book, sync_update_id(e->sync), a->event_ms,
-                a->recv_ns ? a->recv_ns : self->now_ns, pub_ns(self));
+                recv_ns, pub_ns(self));
     emit(self, e, CH_BBO);
 }
 
@@ -415,10 +408,10 @@ static void on_depth(builder_t *self, entry_t *e, const depth_event_t *d, int64_
         size_t n;
         const sync_change_t *changes = sync_changes(e->sync, &n);
         publish_book_id_t id = book_id(e);
-        publish_book_update(&self->out, &id, ++e->seq[CH_BOOK], sync_last_applied(e->sync),
-                            changes, n, pub_ns(self));
+        publish_book_update(&self->out, &id, ++e->seq[CH_BOOK], sync_last_applied(e->sync), changes,
+                            n, pub_ns(self));
         emit(self, e, CH_BOOK);
-        publish_bbo_if_changed(self, e);
+        publish_bbo_if_changed(self, e, sync_last_applied(e->sync)->recv_ns);
         return;
     }
     case SYNC_BUFFERED:
@@ -461,12 +454,14 @@ static void on_snapshot(builder_t *self, const envelope_header_t *h, const char 
         request_done(self, e);
     snapshot_t snap;
     char detail[160];
-    parse_err_t err = parse_snapshot(self->parser, h->market, payload, len, &snap, detail,
-                                     sizeof detail);
+    parse_err_t err =
+        parse_snapshot(self->parser, h->market, payload, len, &snap, detail, sizeof detail);
     if (err != PARSE_OK) {
         self->counters.snapshots_bad++;
         self->counters.parse_errors[err]++;
-        on_snapshot_failed(self, e, detail);
+        /* A late answer to an earlier request must not cancel the one still outstanding. */
+        if (!e->request_id)
+            on_snapshot_failed(self, e, detail);
         return;
     }
     if (!e->sync) {
@@ -488,7 +483,7 @@ static void on_snapshot(builder_t *self, const envelope_header_t *h, const char 
         publish_book_snapshot(&self->out, &id, ++e->seq[CH_BOOK], sync_book(e->sync), &applied,
                               pub_ns(self));
         emit(self, e, CH_BOOK);
-        publish_bbo_if_changed(self, e);
+        publish_bbo_if_changed(self, e, applied.recv_ns);
         return;
     }
     case SYNC_SNAPSHOT_TOO_OLD:
@@ -545,8 +540,8 @@ static void on_streams_lost(builder_t *self, const envelope_header_t *h, const c
     envelope_control_t *ctl = envelope_control_parse(h->kind, payload, len, err, sizeof err);
     if (!ctl) {
         self->counters.frames_bad_envelope++;
-        log_warn("%s: unreadable %s frame: %s", market_name(h->market),
-                 envelope_kind_name(h->kind), err);
+        log_warn("%s: unreadable %s frame: %s", market_name(h->market), envelope_kind_name(h->kind),
+                 err);
         return;
     }
     for (size_t i = 0; i < ctl->stream_count; i++) {
@@ -633,18 +628,16 @@ static void on_book_ticker(builder_t *self, entry_t *e, const book_ticker_event_
 
 /* ---- frames ------------------------------------------------------------------------------- */
 
-static void on_ws_text(builder_t *self, const envelope_header_t *h, const char *payload,
-                       size_t len)
+static void on_ws_text(builder_t *self, const envelope_header_t *h, const char *payload, size_t len)
 {
     event_t ev;
     ev.symbol[0] = '\0';
     char detail[160];
-    parse_err_t err = parse_frame(self->parser, h->market, payload, len, &ev, detail,
-                                  sizeof detail);
+    parse_err_t err =
+        parse_frame(self->parser, h->market, payload, len, &ev, detail, sizeof detail);
     if (err != PARSE_OK) {
         self->counters.parse_errors[err]++;
-        log_warn("%s: frame dropped (%s): %s", market_name(h->market), parse_err_name(err),
-                 detail);
+        log_warn("%s: frame dropped (%s): %s", market_name(h->market), parse_err_name(err), detail);
         return;
     }
     if (ev.kind == EVENT_ANSWER) {

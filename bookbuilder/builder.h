@@ -29,37 +29,36 @@
 
 typedef struct {
     bool enabled;
-    bool all_symbols;     /* "ALL": any symbol the collector sends */
-    char **symbols;       /* otherwise only these (upper case); borrowed */
+    bool all_symbols; /* "ALL": any symbol the collector sends */
+    char **symbols;   /* otherwise only these (upper case); borrowed */
     size_t symbol_count;
 } builder_market_t;
 
 typedef struct {
     builder_market_t markets[BUILDER_MARKETS];
-    size_t max_levels;           /* per side of a book */
-    size_t buffer_max_events;    /* per book, while waiting for a snapshot */
-    int64_t reorder_window_ms;   /* 0: an event ahead of the chain is a gap at once */
+    size_t max_levels;         /* per side of a book */
+    size_t buffer_max_events;  /* per book, while waiting for a snapshot */
+    int64_t reorder_window_ms; /* 0: an event ahead of the chain is a gap at once */
     size_t reorder_max_events;
-    unsigned depth_levels;       /* depth<N> topic; 0 = off */
+    unsigned depth_levels; /* depth<N> topic; 0 = off */
     int64_t depth_interval_ms;
-    bool live_klines;            /* publish candles that are not closed yet */
-    bool raw_tap;                /* republish every frame on raw.<market> */
-    bool bbo_check;              /* compare the book's top with bookTicker at the same id */
+    bool live_klines; /* publish candles that are not closed yet */
+    bool raw_tap;     /* republish every frame on raw.<market> */
+    bool bbo_check;   /* compare the book's top with bookTicker at the same id */
     int64_t snapshot_timeout_ms;
     int64_t snapshot_retry_base_ms;
     int64_t snapshot_retry_max_ms;
     unsigned snapshot_inflight_max; /* per market */
     size_t max_books;
-    uint64_t run_id;             /* announced on status topics; 0 in a replay */
-    int64_t started_ns;          /* 0: the first frame's time */
+    uint64_t run_id;    /* announced on status topics; 0 in a replay */
+    int64_t started_ns; /* 0: the first frame's time */
 } builder_config_t;
 
 typedef struct {
     /* One message on `topic` (NUL-terminated) with a JSON body of len bytes. */
     void (*publish)(void *arg, const char *topic, const char *body, size_t len);
     /* One raw frame on raw.<market> with its topic seq (only with raw_tap). May be NULL. */
-    void (*publish_raw)(void *arg, const char *topic, uint64_t seq, const void *frame,
-                        size_t len);
+    void (*publish_raw)(void *arg, const char *topic, uint64_t seq, const void *frame, size_t len);
     /* Ask the market's collector for a depth snapshot. 0 when sent, -1 when it could not be
        (then retried later). NULL: requests are only counted (a replay). */
     int (*request_snapshot)(void *arg, market_t market, const char *symbol, unsigned limit,
@@ -72,11 +71,11 @@ typedef struct {
 /* Counters, for the heartbeat and the tests. */
 typedef struct {
     uint64_t frames_in, frames_bad_envelope;
-    uint64_t frames_by_kind[8];          /* index envelope_kind_t */
+    uint64_t frames_by_kind[8]; /* index envelope_kind_t */
     uint64_t parse_errors[PARSE_ERR_COUNT];
     uint64_t unknown_symbols, books_refused;
     uint64_t depth_applied, depth_buffered, depth_held, depth_stale;
-    uint64_t resyncs[SYNC_REASON_COUNT]; /* a book leaving synced, or staying out, by reason */
+    uint64_t resyncs[SYNC_REASON_COUNT]; /* a synced book breaking, by reason */
     uint64_t snapshot_requests, snapshot_request_failures, snapshot_timeouts;
     uint64_t snapshots_applied, snapshots_too_old, snapshots_broken, snapshots_unused;
     uint64_t snapshot_errors, snapshots_bad;
@@ -115,9 +114,9 @@ latency_t *builder_latency(builder_t *self);
 typedef struct {
     sync_state_t state;
     sync_reason_t reason;
-    const book_t *book;     /* levels valid when synced */
-    uint64_t update_id;     /* when synced */
-    uint64_t book_seq;      /* seq of the last message on book.<market>.<SYMBOL> */
+    const book_t *book; /* levels valid when synced */
+    uint64_t update_id; /* when synced */
+    uint64_t book_seq;  /* seq of the last message on book.<market>.<SYMBOL> */
     uint8_t price_places, qty_places;
     uint64_t resyncs;
 } builder_book_view_t;

@@ -17,7 +17,7 @@
 #define DEDUP_WINDOW 4096 /* ids remembered below the largest; a multiple of 64 */
 
 typedef struct {
-    uint64_t max;  /* largest id seen; meaningful when any */
+    uint64_t max; /* largest id seen; meaningful when any */
     bool any;
     uint64_t bits[DEDUP_WINDOW / 64];
 } dedup_t;
@@ -25,7 +25,7 @@ typedef struct {
 typedef enum {
     DEDUP_NEW,       /* first time: deliver it */
     DEDUP_DUPLICATE, /* seen before */
-    DEDUP_TOO_OLD,   /* more than DEDUP_WINDOW below the largest: cannot tell, refused */
+    DEDUP_TOO_OLD,   /* DEDUP_WINDOW or more below the largest: cannot tell, refused */
 } dedup_result_t;
 
 void dedup_init(dedup_t *d);

@@ -4,7 +4,8 @@
  * The bookbuilder measures frame arrival → publish for every frame that published something,
  * hundreds of thousands a second, and reports p50/p99/p99.9 in its heartbeat and its benchmark.
  * Buckets are log-linear (16 per power of two, so any value is placed within 1/16 ≈ 6 % of
- * itself) from 1 ns to about 1 minute: recording is a couple of shifts and an increment.
+ * itself) over the whole int64 range of nanoseconds: recording is a couple of shifts and an
+ * increment.
  */
 #ifndef BOOKCAST_LATENCY_H
 #define BOOKCAST_LATENCY_H

@@ -180,8 +180,9 @@ static int live_request_snapshot(void *arg, market_t market, const char *symbol,
     bookbuilder_t *bb = arg;
     char topic[32], body[160];
     snprintf(topic, sizeof topic, "snapshot.%s", market_name(market));
-    int n = snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"limit\":%u,\"request_id\":%" PRIu64 "}",
-                     symbol, limit, request_id);
+    int n =
+        snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"limit\":%u,\"request_id\":%" PRIu64 "}",
+                 symbol, limit, request_id);
     if (bus_send(bb->control, topic, body, (size_t)n) != 0) {
         bb->control_send_failures++;
         return -1;
@@ -272,8 +273,7 @@ static void serve_snapshot_request(bookbuilder_t *bb)
         zmsg_destroy(&msg);
         return;
     }
-    snapshots_answer(bb->builder, (const char *)zframe_data(body), zframe_size(body),
-                     &bb->answer);
+    snapshots_answer(bb->builder, (const char *)zframe_data(body), zframe_size(body), &bb->answer);
     bb->snapshot_requests_served++;
     zmsg_t *reply = zmsg_new();
     zmsg_append(reply, &identity);
@@ -336,9 +336,9 @@ static int start_live(bookbuilder_t *bb)
     zsock_set_linger(bb->control, 0);
     zsock_set_linger(bb->snapshot, 0);
     char err[256];
-    bb->heartbeat = heartbeat_new(bb->cfg, "bookbuilder",
-                                  config_str(bb->cfg, "bookbuilder.instance"), fill_status, bb,
-                                  err, sizeof err);
+    bb->heartbeat =
+        heartbeat_new(bb->cfg, "bookbuilder", config_str(bb->cfg, "bookbuilder.instance"),
+                      fill_status, bb, err, sizeof err);
     if (!bb->heartbeat) {
         log_error("status socket: %s", err);
         return -1;
@@ -406,7 +406,8 @@ static int run_live(bookbuilder_t *bb)
             break;
     }
     zpoller_destroy(&poller);
-    log_info("stopping on %s", signals_stop_signal() ? strsignal(signals_stop_signal()) : "request");
+    log_info("stopping on %s",
+             signals_stop_signal() ? strsignal(signals_stop_signal()) : "request");
     heartbeat_send(bb->heartbeat, "stopped");
     return 0;
 }

@@ -23,18 +23,18 @@ typedef struct {
     const char *market; /* "spot", "usdm", "coinm" */
     const char *symbol; /* "BTCUSDT" */
     uint8_t price_places, qty_places;
-    bool futures;       /* write txn_ms */
+    bool futures; /* write txn_ms */
 } publish_book_id_t;
 
 /* `book` type "update": the levels one applied event (or a run of held events) changed. */
 void publish_book_update(jbuf_t *b, const publish_book_id_t *id, uint64_t seq,
-                         const sync_applied_t *applied, const sync_change_t *changes,
-                         size_t count, int64_t pub_ns);
+                         const sync_applied_t *applied, const sync_change_t *changes, size_t count,
+                         int64_t pub_ns);
 
 /* `book` type "snapshot": the whole book after a (re)sync, replacing whatever a subscriber
    held. */
-void publish_book_snapshot(jbuf_t *b, const publish_book_id_t *id, uint64_t seq,
-                           const book_t *book, const sync_applied_t *applied, int64_t pub_ns);
+void publish_book_snapshot(jbuf_t *b, const publish_book_id_t *id, uint64_t seq, const book_t *book,
+                           const sync_applied_t *applied, int64_t pub_ns);
 
 /* `bbo`: best bid and ask with their quantities (null on an empty side). */
 void publish_bbo(jbuf_t *b, const publish_book_id_t *id, uint64_t seq, const book_t *book,

@@ -16,9 +16,9 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t frames;      /* records read */
-    uint64_t bad_frames;  /* records whose envelope did not decode (given to the builder anyway,
-                             which counts and drops them) */
+    uint64_t frames;     /* records read */
+    uint64_t bad_frames; /* records whose envelope did not decode (given to the builder anyway,
+                            which counts and drops them) */
     int64_t first_ns, last_ns; /* the recording's time span */
 } replay_stats_t;
 

@@ -121,9 +121,26 @@ static void list_one(void *arg, market_t m, const char *symbol, const builder_bo
     jbuf_char(ctx->out, '}');
 }
 
+/* The request as one JSON value with nothing but whitespace after it: cJSON alone stops at the
+   end of the first value and would answer "{…} junk" as if it were the object. */
+static cJSON *parse_request(const char *request, size_t len)
+{
+    const char *end = NULL;
+    cJSON *req = cJSON_ParseWithLengthOpts(request, len, &end, false);
+    if (!req)
+        return NULL;
+    for (; end < request + len; end++) {
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            cJSON_Delete(req);
+            return NULL;
+        }
+    }
+    return req;
+}
+
 void snapshots_answer(const builder_t *builder, const char *request, size_t len, jbuf_t *out)
 {
-    cJSON *req = cJSON_ParseWithLength(request, len);
+    cJSON *req = parse_request(request, len);
     if (!req || !cJSON_IsObject(req)) {
         cJSON_Delete(req);
         error_answer(out, "a request is a JSON object: {\"op\":\"book\",…} or {\"op\":\"list\"}");

@@ -63,7 +63,8 @@ struct sync_t {
     sync_reason_t reason;
     book_t *book;
     uint64_t update_id;
-    bool need_first; /* synced from a snapshot; no event applied since */
+    bool need_first;  /* synced from a snapshot; no event applied since */
+    bool ever_synced; /* "resyncing" once a book has been synced, "syncing" before */
     store_t buffer;
     store_t held;
     sync_change_t *changes;
@@ -339,7 +340,7 @@ static void enter_resync(sync_t *self, sync_reason_t reason, const view_t *keep)
     self->update_id = 0;
     self->need_first = false;
     self->change_count = 0;
-    self->state = self->state == SYNC_SYNCING ? SYNC_SYNCING : SYNC_RESYNCING;
+    self->state = self->ever_synced ? SYNC_RESYNCING : SYNC_SYNCING;
     self->reason = reason;
     if (store_move_all(&self->buffer, &self->held) != 0 ||
         (keep && store_insert(&self->buffer, keep) < 0)) {
@@ -555,7 +556,7 @@ sync_snapshot_result_t sync_on_snapshot(sync_t *self, const snapshot_t *snap)
         if (c != CHAIN_APPLY) {
             /* Events are missing inside the buffer: the book restarts from this event on. */
             store_drop_front(&self->buffer, i);
-            self->state = SYNC_RESYNCING;
+            self->state = self->ever_synced ? SYNC_RESYNCING : SYNC_SYNCING;
             book_clear(self->book);
             self->update_id = 0;
             self->need_first = false;
@@ -573,6 +574,7 @@ sync_snapshot_result_t sync_on_snapshot(sync_t *self, const snapshot_t *snap)
         return SYNC_SNAPSHOT_BROKEN;
     }
     self->applied.last_id = self->update_id;
+    self->ever_synced = true;
     return SYNC_SNAPSHOT_APPLIED;
 }
 

@@ -255,11 +255,13 @@ static void check_changes(const sync_t *s, const change_spec_t *want, size_t n, 
 #define assert_no_changes(s) check_changes(s, NULL, 0, __FILE__, __LINE__)
 
 /* The book is broken and waits for a snapshot, for `reason`. */
-static void check_resyncing(const sync_t *s, sync_reason_t reason, const char *file, int line)
+/* A broken book waits for a snapshot: "resyncing" once it has been synced, "syncing" before. */
+static void check_broken(const sync_t *s, sync_state_t expected, sync_reason_t reason,
+                         const char *file, int line)
 {
-    if (sync_state(s) != SYNC_RESYNCING || sync_reason(s) != reason) {
-        print_error("state %s reason %s, expected resyncing reason %s\n",
-                    sync_state_name(sync_state(s)), sync_reason_name(sync_reason(s)),
+    if (sync_state(s) != expected || sync_reason(s) != reason) {
+        print_error("state %s reason %s, expected %s reason %s\n", sync_state_name(sync_state(s)),
+                    sync_reason_name(sync_reason(s)), sync_state_name(expected),
                     sync_reason_name(reason));
         _fail(file, line);
     }
@@ -269,7 +271,8 @@ static void check_resyncing(const sync_t *s, sync_reason_t reason, const char *f
     }
     check_empty_book(s, file, line);
 }
-#define assert_resyncing(s, reason) check_resyncing(s, reason, __FILE__, __LINE__)
+#define assert_resyncing(s, reason) check_broken(s, SYNC_RESYNCING, reason, __FILE__, __LINE__)
+#define assert_still_syncing(s, reason) check_broken(s, SYNC_SYNCING, reason, __FILE__, __LINE__)
 
 /* ---- spot: buffering and the snapshot -------------------------------------------------------- */
 
@@ -420,7 +423,7 @@ spot_gap_inside_the_buffer_breaks_the_snapshot_and_keeps_the_events_after_it(voi
     assert_int_equal(spot(s, 18, 20, SIDE("96", "1"), NONE), SYNC_BUFFERED);
     assert_int_equal(spot(s, 21, 22, SIDE("95", "1"), NONE), SYNC_BUFFERED);
     assert_int_equal(snapshot(s, 10, BOOK_BIDS, BOOK_ASKS), SYNC_SNAPSHOT_BROKEN);
-    assert_resyncing(s, SYNC_REASON_GAP);
+    assert_still_syncing(s, SYNC_REASON_GAP);
     assert_int_equal(sync_buffered(s), 2);
     assert_true(sync_wants_snapshot(s));
     assert_no_changes(s);
@@ -718,7 +721,7 @@ static void futures_broken_chain_inside_the_buffer_breaks_the_snapshot(void **st
     /* The event after 105 is missing. */
     assert_int_equal(fut(s, 120, 130, 115, SIDE("97", "1"), NONE), SYNC_BUFFERED);
     assert_int_equal(snapshot(s, 100, BOOK_BIDS, BOOK_ASKS), SYNC_SNAPSHOT_BROKEN);
-    assert_resyncing(s, SYNC_REASON_GAP);
+    assert_still_syncing(s, SYNC_REASON_GAP);
     assert_int_equal(sync_buffered(s), 1);
     assert_int_equal(snapshot(s, 115, BOOK_BIDS, BOOK_ASKS), SYNC_SNAPSHOT_APPLIED);
     assert_int_equal(sync_update_id(s), 130);
@@ -956,7 +959,7 @@ static void crossed_book_after_snapshot_and_buffer_breaks_the_snapshot(void **st
     sync_t *s = new_spot();
     assert_int_equal(spot(s, 11, 12, NONE, SIDE("99.5", "1")), SYNC_BUFFERED);
     assert_int_equal(snapshot(s, 10, BOOK_BIDS, BOOK_ASKS), SYNC_SNAPSHOT_BROKEN);
-    assert_resyncing(s, SYNC_REASON_CROSSED);
+    assert_still_syncing(s, SYNC_REASON_CROSSED);
     assert_no_changes(s);
     assert_int_equal(sync_buffered(s), 0);
     sync_destroy(&s);
@@ -968,7 +971,7 @@ static void crossed_snapshot_breaks(void **state)
     sync_t *s = new_spot();
     assert_int_equal(spot(s, 11, 12, NONE, NONE), SYNC_BUFFERED);
     assert_int_equal(snapshot(s, 10, SIDE("101", "1"), SIDE("101", "1")), SYNC_SNAPSHOT_BROKEN);
-    assert_resyncing(s, SYNC_REASON_CROSSED);
+    assert_still_syncing(s, SYNC_REASON_CROSSED);
     sync_destroy(&s);
 }
 
