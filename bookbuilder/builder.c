@@ -14,6 +14,7 @@
 #include "builder.h"
 
 #include "bus.h"
+#include "conns.h"
 #include "dedup.h"
 #include "jbuf.h"
 #include "log.h"
@@ -68,6 +69,7 @@ struct builder_t {
     builder_config_t cfg;
     builder_io_t io;
     parse_t *parser;
+    conns_t *conns;
     zhashx_t *by_key;
     entry_t **entries;
     size_t entry_count, entry_cap;
@@ -533,8 +535,38 @@ static bool diff_depth_symbol(const char *stream, char symbol[PARSE_SYMBOL_MAX +
     return true;
 }
 
-static void on_streams_lost(builder_t *self, const envelope_header_t *h, const char *payload,
-                            size_t len, sync_reason_t reason)
+/* Every diff-depth stream named in streams lost data: its book resyncs for `reason`. */
+static void break_streams(builder_t *self, market_t market, const char *const *streams,
+                          size_t count, sync_reason_t reason)
+{
+    for (size_t i = 0; i < count; i++) {
+        char symbol[PARSE_SYMBOL_MAX + 1];
+        if (!diff_depth_symbol(streams[i], symbol))
+            continue;
+        entry_t *e = entry_find(self, market, symbol);
+        if (!e || !e->sync)
+            continue;
+        sync_break(e->sync, reason);
+        publish_state(self, e);
+    }
+}
+
+/* Every book of the market resyncs for `reason`. */
+static void break_market(builder_t *self, market_t market, sync_reason_t reason)
+{
+    for (size_t i = 0; i < self->entry_count; i++) {
+        entry_t *e = self->entries[i];
+        if (e->market != market || !e->sync)
+            continue;
+        sync_break(e->sync, reason);
+        publish_state(self, e);
+    }
+}
+
+/* CONN_UP remembers the connection's streams; CONN_DOWN and OVERFLOW break the books of the
+   streams they name. */
+static void on_connection_frame(builder_t *self, const envelope_header_t *h, const char *payload,
+                                size_t len)
 {
     char err[160];
     envelope_control_t *ctl = envelope_control_parse(h->kind, payload, len, err, sizeof err);
@@ -544,17 +576,62 @@ static void on_streams_lost(builder_t *self, const envelope_header_t *h, const c
                  err);
         return;
     }
-    for (size_t i = 0; i < ctl->stream_count; i++) {
-        char symbol[PARSE_SYMBOL_MAX + 1];
-        if (!diff_depth_symbol(ctl->streams[i], symbol))
-            continue;
-        entry_t *e = entry_find(self, h->market, symbol);
-        if (!e || !e->sync)
-            continue;
-        sync_break(e->sync, reason);
-        publish_state(self, e);
+    const char *const *streams = (const char *const *)ctl->streams;
+    switch (h->kind) {
+    case ENVELOPE_CONN_UP:
+        if (conns_set_streams(self->conns, h->market, h->conn_id, streams, ctl->stream_count) != 0)
+            log_warn("%s: cannot remember the streams of connection %u", market_name(h->market),
+                     h->conn_id);
+        break;
+    case ENVELOPE_CONN_DOWN:
+        break_streams(self, h->market, streams, ctl->stream_count, SYNC_REASON_DISCONNECT);
+        conns_forget(self->conns, h->market, h->conn_id);
+        break;
+    default:
+        break_streams(self, h->market, streams, ctl->stream_count, SYNC_REASON_OVERFLOW);
+        break;
     }
     envelope_control_destroy(&ctl);
+}
+
+/* A new collector process for the market: the old one's connections and queued answers are
+   gone, so every book it fed resyncs and every outstanding request is asked again. */
+static void on_new_instance(builder_t *self, market_t market)
+{
+    self->counters.collector_restarts++;
+    log_warn("%s: a new collector instance; every book of the market resyncs", market_name(market));
+    break_market(self, market, SYNC_REASON_DISCONNECT);
+    for (size_t i = 0; i < self->entry_count; i++) {
+        entry_t *e = self->entries[i];
+        if (e->market == market && e->request_id) {
+            request_done(self, e);
+            e->next_request_ns = 0;
+        }
+    }
+}
+
+/* Frames of a connection went missing between the collector and here. On a WebSocket
+   connection its streams lost events (all the market's books when its streams are unknown); on
+   connection 0 a snapshot answer may be lost, so outstanding requests have failed. */
+static void on_frames_lost(builder_t *self, const envelope_header_t *h)
+{
+    self->counters.frame_gaps++;
+    log_warn("%s: frames of connection %u were lost before seq %" PRIu64, market_name(h->market),
+             h->conn_id, h->seq);
+    if (h->conn_id == ENVELOPE_CONN_NONE) {
+        for (size_t i = 0; i < self->entry_count; i++) {
+            entry_t *e = self->entries[i];
+            if (e->market == h->market && e->request_id)
+                on_snapshot_failed(self, e, "its answer may have been lost on the way");
+        }
+        return;
+    }
+    size_t count;
+    const char *const *streams = conns_streams(self->conns, h->market, h->conn_id, &count);
+    if (streams)
+        break_streams(self, h->market, streams, count, SYNC_REASON_OVERFLOW);
+    else
+        break_market(self, h->market, SYNC_REASON_OVERFLOW);
 }
 
 /* ---- trades, klines, tickers -------------------------------------------------------------- */
@@ -691,6 +768,21 @@ void builder_on_frame(builder_t *self, const void *frame, size_t len, int64_t ar
         self->counters.raw_out++;
         self->published_any = true;
     }
+    switch (conns_note(self->conns, &h)) {
+    case CONNS_REPEAT:
+        self->counters.frames_repeated++;
+        log_warn("%s: frame seq %" PRIu64 " of connection %u seen before; dropped",
+                 market_name(h.market), h.seq, h.conn_id);
+        return;
+    case CONNS_NEW_INSTANCE:
+        on_new_instance(self, h.market);
+        break;
+    case CONNS_GAP:
+        on_frames_lost(self, &h);
+        break;
+    case CONNS_IN_ORDER:
+        break;
+    }
     switch (h.kind) {
     case ENVELOPE_WS_TEXT:
         on_ws_text(self, &h, payload, plen);
@@ -701,13 +793,10 @@ void builder_on_frame(builder_t *self, const void *frame, size_t len, int64_t ar
     case ENVELOPE_SNAPSHOT_ERROR:
         on_snapshot_error(self, &h, payload, plen);
         break;
-    case ENVELOPE_CONN_DOWN:
-        on_streams_lost(self, &h, payload, plen, SYNC_REASON_DISCONNECT);
-        break;
-    case ENVELOPE_OVERFLOW:
-        on_streams_lost(self, &h, payload, plen, SYNC_REASON_OVERFLOW);
-        break;
     case ENVELOPE_CONN_UP:
+    case ENVELOPE_CONN_DOWN:
+    case ENVELOPE_OVERFLOW:
+        on_connection_frame(self, &h, payload, plen);
         break;
     }
     if (self->published_any && self->io.clock_ns)
@@ -780,8 +869,9 @@ builder_t *builder_new(const builder_config_t *cfg, const builder_io_t *io)
     /* Levels per side in one message: Binance sends at most 5000 in a snapshot, and diffs with
        thousands; anything beyond this is refused as absurd. */
     self->parser = parse_new(20000);
+    self->conns = conns_new();
     self->by_key = zhashx_new();
-    if (!self->parser || !self->by_key) {
+    if (!self->parser || !self->by_key || !self->conns) {
         builder_destroy(&self);
         return NULL;
     }
@@ -798,6 +888,7 @@ void builder_destroy(builder_t **self_p)
     free(self->entries);
     zhashx_destroy(&self->by_key);
     parse_destroy(&self->parser);
+    conns_destroy(&self->conns);
     jbuf_free(&self->out);
     free(self);
     *self_p = NULL;

@@ -71,7 +71,10 @@ typedef struct {
 /* Counters, for the heartbeat and the tests. */
 typedef struct {
     uint64_t frames_in, frames_bad_envelope;
-    uint64_t frames_by_kind[8]; /* index envelope_kind_t */
+    uint64_t frames_repeated;    /* a (connection, seq) seen before: dropped */
+    uint64_t frame_gaps;         /* frames lost between a collector and here */
+    uint64_t collector_restarts; /* a new collector instance for a market */
+    uint64_t frames_by_kind[8];  /* index envelope_kind_t */
     uint64_t parse_errors[PARSE_ERR_COUNT];
     uint64_t unknown_symbols, books_refused;
     uint64_t depth_applied, depth_buffered, depth_held, depth_stale;

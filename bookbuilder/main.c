@@ -223,6 +223,9 @@ static void fill_status(cJSON *counters, void *arg)
     add_u64(bad, "bad_envelope", c->frames_bad_envelope);
     add_u64(bad, "unknown_symbol", c->unknown_symbols);
     add_u64(counters, "frames_in", c->frames_in);
+    add_u64(counters, "frame_gaps", c->frame_gaps);
+    add_u64(counters, "frames_repeated", c->frames_repeated);
+    add_u64(counters, "collector_restarts", c->collector_restarts);
     add_u64(counters, "messages_out", c->messages_out);
     add_u64(counters, "bytes_out", c->bytes_out);
     add_u64(counters, "raw_out", c->raw_out);

@@ -65,9 +65,10 @@ typedef struct {
     int request_rc;     /* what request_snapshot answers */
     uint64_t raw_count; /* frames seen on publish_raw */
     uint64_t raw_last_seq;
-    uint64_t conn_seq[16];
-    int64_t now;         /* the time of the last frame or tick */
-    int64_t arrival_lag; /* arrival_ns - recv_ts_ns of the frames sent */
+    uint64_t conn_seq[4][16]; /* [market][conn]: each collector numbers its own frames */
+    uint64_t restarts[4];     /* [market]: bumps the market's collector instance */
+    int64_t now;              /* the time of the last frame or tick */
+    int64_t arrival_lag;      /* arrival_ns - recv_ts_ns of the frames sent */
 } fx_t;
 
 static char SPOT_BTC[] = "BTCUSDT";
@@ -236,10 +237,10 @@ static void send_frame(fx_t *f, envelope_kind_t kind, market_t m, uint32_t conn,
     envelope_header_t h;
     envelope_header_init(&h, kind, m);
     h.flags = flags;
-    h.instance_id = 0x5f3a9c0e12d4b871ULL;
+    h.instance_id = 0x5f3a9c0e12d4b871ULL + (uint64_t)m + 16 * f->restarts[m]; /* per market */
     h.conn_id = conn;
     assert_true(conn < 16);
-    h.seq = kind == ENVELOPE_CONN_UP ? (f->conn_seq[conn] = 1) : ++f->conn_seq[conn];
+    h.seq = kind == ENVELOPE_CONN_UP ? (f->conn_seq[m][conn] = 1) : ++f->conn_seq[m][conn];
     h.recv_ts_ns = f->now;
     if (symbol)
         snprintf(h.symbol, sizeof h.symbol, "%s", symbol);
@@ -1073,6 +1074,87 @@ static void open_kline_is_published_with_live_klines(void **state)
 /* ---- connections ------------------------------------------------------------------------------
  */
 
+/* docs/frames.md: a gap in a connection's seq means frames were lost on the way; the books of
+   the streams that connection carries resync, the others are untouched. */
+static void frames_lost_on_a_connection_resync_the_books_of_its_streams(void **state)
+{
+    fx_t *f = *state;
+    start(f);
+    control(f, ENVELOPE_CONN_UP, MARKET_SPOT, 1,
+            "{\"url\":\"wss://x\",\"streams\":[\"btcusdt@depth@100ms\"]}");
+    sync_spot(f);
+    sync_usdm(f);
+    f->conn_seq[MARKET_SPOT][1] += 3; /* three frames of spot connection 1 never arrive */
+    spot_depth(f, 106, 107, L1("100.00", "4.000"), NO_LEVELS);
+    assert_status(last_on(f, "status.spot.BTCUSDT"), "resyncing", "overflow");
+    assert_book_state(f, MARKET_USDM, "BTCUSDT", SYNC_SYNCED, SYNC_REASON_START);
+    assert_int_equal(counters(f)->frame_gaps, 1);
+}
+
+/* A frame gap on a connection whose CONN_UP was not seen: every book of the market resyncs. */
+static void frames_lost_on_an_unknown_connection_resync_the_market(void **state)
+{
+    fx_t *f = *state;
+    start(f);
+    sync_spot(f);
+    f->conn_seq[MARKET_SPOT][1] += 1;
+    spot_depth(f, 106, 107, L1("100.00", "4.000"), NO_LEVELS);
+    assert_status(last_on(f, "status.spot.BTCUSDT"), "resyncing", "overflow");
+}
+
+/* A gap on connection 0 may have swallowed a snapshot answer: outstanding requests fail and are
+   asked again after the backoff. */
+static void frames_lost_on_connection_zero_fail_the_outstanding_requests(void **state)
+{
+    fx_t *f = *state;
+    start(f);
+    spot_depth(f, 101, 105, L1("100.00", "1.000"), NO_LEVELS);
+    assert_int_equal(f->nreq, 1);
+    control(f, ENVELOPE_OVERFLOW, MARKET_SPOT, ENVELOPE_CONN_NONE,
+            "{\"streams\":[\"ethusdt@trade\"],\"frames_dropped\":1}");
+    f->conn_seq[MARKET_SPOT][ENVELOPE_CONN_NONE] += 1;
+    control(f, ENVELOPE_OVERFLOW, MARKET_SPOT, ENVELOPE_CONN_NONE,
+            "{\"streams\":[\"ethusdt@trade\"],\"frames_dropped\":1}");
+    assert_status(last_on(f, "status.spot.BTCUSDT"), "syncing", "snapshot_failed");
+    assert_int_equal(counters(f)->frame_gaps, 1);
+    assert_true(ms_until_next_request(f, 60000) > 0);
+    assert_int_equal(f->nreq, 2);
+}
+
+/* A new instance_id for a market: its collector restarted, so every book it fed resyncs and
+   outstanding requests (queued in the dead process) are asked again; other markets go on. */
+static void a_new_collector_instance_resyncs_every_book_of_its_market(void **state)
+{
+    fx_t *f = *state;
+    start(f);
+    sync_spot(f);
+    sync_usdm(f);
+    f->restarts[MARKET_SPOT]++;
+    control(f, ENVELOPE_CONN_UP, MARKET_SPOT, 1,
+            "{\"url\":\"wss://x\",\"streams\":[\"btcusdt@depth@100ms\"]}");
+    assert_status(last_on(f, "status.spot.BTCUSDT"), "resyncing", "disconnect");
+    assert_book_state(f, MARKET_USDM, "BTCUSDT", SYNC_SYNCED, SYNC_REASON_START);
+    assert_int_equal(counters(f)->collector_restarts, 1);
+    /* The new instance's first event asks for a snapshot at once. */
+    size_t before = f->nreq;
+    spot_depth(f, 300, 301, L1("100.00", "1.000"), NO_LEVELS);
+    assert_int_equal(f->nreq, before + 1);
+}
+
+/* A frame whose (connection, seq) was already seen is dropped and counted. */
+static void a_frame_seen_twice_is_dropped(void **state)
+{
+    fx_t *f = *state;
+    start(f);
+    sync_spot(f);
+    size_t books = count_on(f, "book.spot.BTCUSDT");
+    f->conn_seq[MARKET_SPOT][1] -= 1; /* the next frame repeats the last seq */
+    spot_depth(f, 106, 107, L1("100.00", "4.000"), NO_LEVELS);
+    assert_int_equal(count_on(f, "book.spot.BTCUSDT"), books);
+    assert_int_equal(counters(f)->frames_repeated, 1);
+    assert_book_state(f, MARKET_SPOT, "BTCUSDT", SYNC_SYNCED, SYNC_REASON_START);
+}
+
 static void conn_down_naming_the_depth_stream_resyncs_with_reason_disconnect(void **state)
 {
     fx_t *f = *state;
@@ -1638,6 +1720,11 @@ int main(void)
         T(closed_kline_is_published_once),
         T(open_kline_is_not_published_without_live_klines),
         T(open_kline_is_published_with_live_klines),
+        T(frames_lost_on_a_connection_resync_the_books_of_its_streams),
+        T(frames_lost_on_an_unknown_connection_resync_the_market),
+        T(frames_lost_on_connection_zero_fail_the_outstanding_requests),
+        T(a_new_collector_instance_resyncs_every_book_of_its_market),
+        T(a_frame_seen_twice_is_dropped),
         T(conn_down_naming_the_depth_stream_resyncs_with_reason_disconnect),
         T(conn_down_while_syncing_changes_the_reason),
         T(overflow_naming_the_depth_stream_resyncs_with_reason_overflow),

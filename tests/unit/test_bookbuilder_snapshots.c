@@ -30,7 +30,7 @@ typedef struct {
     builder_t *b;
     char *usdm_symbols[1];
     uint64_t last_request_id;
-    uint64_t seq;
+    uint64_t seq[4][2]; /* [market][conn]: each collector numbers each connection's frames */
     int64_t now;
     jbuf_t out;
 } fx_t;
@@ -64,7 +64,7 @@ static void send_frame(fx_t *f, envelope_kind_t kind, market_t m, const char *sy
     envelope_header_init(&h, kind, m);
     h.instance_id = 1;
     h.conn_id = kind == ENVELOPE_WS_TEXT || kind == ENVELOPE_CONN_DOWN ? 1 : 0;
-    h.seq = ++f->seq;
+    h.seq = ++f->seq[m][h.conn_id];
     h.recv_ts_ns = f->now;
     if (symbol)
         snprintf(h.symbol, sizeof h.symbol, "%s", symbol);
