@@ -364,7 +364,9 @@ typedef struct {
     unsigned char *bytes; /* every frame, back to back */
     frame_t *all;         /* the whole capture, in order */
     size_t all_count;
-    frame_t *depth; /* CONN_UP, the snapshot and the diff-depth frames, in order */
+    frame_t *depth; /* CONN_UP, the snapshot and the diff-depth frames, in order, numbered as a
+                       collector subscribed to the depth stream alone would number them */
+    unsigned char *depth_bytes;
     size_t depth_count;
     size_t depth_messages;
     size_t median_depth_bytes, median_depth_levels, max_depth_levels;
@@ -463,6 +465,42 @@ static int read_frames(const char *path, corpus_t *c)
 
 /* Picks the depth-only stream out of the capture and measures its messages, with the
    bookbuilder's own parser (untimed). */
+/* The depth-only frames get their own contiguous seq per connection: without the trade and
+   bookTicker frames in between, the original numbers would have gaps, which the bookbuilder
+   rightly treats as lost frames. */
+static int renumber_depth(corpus_t *c)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < c->depth_count; i++)
+        total += c->depth[i].len;
+    c->depth_bytes = malloc(total ? total : 1);
+    if (!c->depth_bytes)
+        return -1;
+    uint64_t next_seq[2] = {1, 1}; /* connection 0 (the snapshot), connection 1 */
+    unsigned char *at = c->depth_bytes;
+    for (size_t i = 0; i < c->depth_count; i++) {
+        envelope_header_t h;
+        const void *payload;
+        size_t plen;
+        char err[160];
+        if (envelope_decode(c->depth[i].data, c->depth[i].len, &h, &payload, &plen, err,
+                            sizeof err) != 0 ||
+            h.conn_id > 1) {
+            fprintf(stderr, "bookbuilder-bench: depth frame %zu: cannot renumber\n", i);
+            return -1;
+        }
+        h.seq = next_seq[h.conn_id]++;
+        size_t n = envelope_encode(&h, payload, plen, at, c->depth[i].len, err, sizeof err);
+        if (n != c->depth[i].len) {
+            fprintf(stderr, "bookbuilder-bench: depth frame %zu: %s\n", i, err);
+            return -1;
+        }
+        c->depth[i] = (frame_t){at, n};
+        at += n;
+    }
+    return 0;
+}
+
 static int classify(corpus_t *c)
 {
     parse_t *parser = parse_new(20000);
@@ -502,6 +540,8 @@ static int classify(corpus_t *c)
         if (keep)
             c->depth[c->depth_count++] = c->all[i];
     }
+    if (rc == 0)
+        rc = renumber_depth(c);
     if (rc == 0 && c->depth_messages == 0) {
         fprintf(stderr, "bookbuilder-bench: the capture holds no depth frames\n");
         rc = -1;
@@ -523,6 +563,7 @@ static void corpus_free(corpus_t *c)
     free(c->bytes);
     free(c->all);
     free(c->depth);
+    free(c->depth_bytes);
     memset(c, 0, sizeof *c);
 }
 

@@ -134,8 +134,70 @@ static inline int parse_common(const char *s, size_t len, dec_t *out)
     return 1;
 }
 
+/* The leading run of digits among the 8 bytes at p: how many (0..8) and, in *value, what they
+   read as. All 8 bytes must be readable. Non-digit bytes are found all at once (as in
+   eight_digits); the digits are shifted to the top so that the vacated bytes read as leading
+   zeros, and converted in three multiply steps. */
+static inline unsigned leading_digits(const char *p, uint64_t *value)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t bad = ((x & 0xF0F0F0F0F0F0F0F0ULL) |
+                    (((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ^
+                   0x3333333333333333ULL;
+    /* A byte that is not a digit may carry into the next when 6 is added: only the bytes
+       before the first bad one are trusted, which is all that is used. */
+    unsigned n = bad ? (unsigned)__builtin_ctzll(bad) / 8 : 8;
+    if (n == 0) {
+        *value = 0;
+        return 0;
+    }
+    x -= 0x3030303030303030ULL;
+    x <<= 8 * (8 - n);
+    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
+    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
+    x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
+    *value = x;
+    return n;
+}
+
+/* dec_scan where 8 bytes can be read at each step. */
+static inline size_t scan_wide(const char *s, const char *end, dec_t *out, uint8_t *places)
+{
+    uint64_t magnitude, fraction = 0;
+    unsigned integer_digits = leading_digits(s, &magnitude);
+    if (integer_digits == 0 || integer_digits == 8) /* 8 or more: the careful path */
+        return SIZE_MAX;
+    const char *p = s + integer_digits;
+    unsigned fraction_digits = 0;
+    if (*p == '.') {
+        p++;
+        if (end - p < 9)
+            return SIZE_MAX;
+        fraction_digits = leading_digits(p, &fraction);
+        if (fraction_digits == 0)
+            return 0;
+        p += fraction_digits;
+        if (fraction_digits == 8 && (unsigned)(*p - '0') < 10u)
+            return 0; /* a ninth decimal: dec_parse gives the verdict */
+    }
+    if (*p == '.')
+        return 0;
+    magnitude = magnitude * pow10_u64[fraction_digits] + fraction;
+    /* At most 7 integer digits: 9999999.99999999 is far inside the range. */
+    out->units = (int64_t)(magnitude * pow10_u64[DEC_PLACES - fraction_digits]);
+    *places = (uint8_t)fraction_digits;
+    return (size_t)(p - s);
+}
+
 size_t dec_scan(const char *s, const char *end, dec_t *out, uint8_t *places)
 {
+    /* 18 bytes: 7 integer digits, the point, 8 decimals, and the two bytes checked after. */
+    if (end - s >= 18) {
+        size_t n = scan_wide(s, end, out, places);
+        if (n != SIZE_MAX)
+            return n;
+    }
     const char *p = s;
     uint64_t magnitude = 0;
     while (p < end && (unsigned)(*p - '0') < 10u && p - s < 12)

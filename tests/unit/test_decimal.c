@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -774,6 +775,81 @@ static void roundtrips_one_million_binance_strings(void **state)
     assert_true(counts.leading_zeros > 1000);
 }
 
+/* dec_scan reads exactly what dec_parse reads, to the same value, whether the number is followed
+   by more text (the wide path) or ends the buffer (the careful path); what it does not read it
+   leaves to dec_parse (returns 0). Checked on the generated Binance strings and on the rejected
+   shapes. */
+static void check_scan_agrees(const char *text, size_t len)
+{
+    dec_t parsed = {0};
+    dec_err_t err = dec_parse(text, len, 0, &parsed);
+    char followed[GENERATED_MAX + 16];
+    memcpy(followed, text, len);
+    memcpy(followed + len, "\",\"0.001\"]", 10);
+    for (int tail = 0; tail < 2; tail++) {
+        size_t avail = tail ? len + 10 : len;
+        char *buf = malloc(avail ? avail : 1); /* exact size: a read past it is caught by ASan */
+        assert_non_null(buf);
+        memcpy(buf, followed, avail);
+        dec_t scanned = {0};
+        uint8_t places = 99;
+        size_t n = dec_scan(buf, buf + avail, &scanned, &places);
+        if (n != 0 && n == len) {
+            if (err != DEC_OK || scanned.units != parsed.units)
+                fail_msg("dec_scan read \"%.*s\" as %lld, dec_parse as %lld (error %d)", (int)len,
+                         text, (long long)scanned.units, (long long)parsed.units, (int)err);
+            const char *point = memchr(text, '.', len);
+            assert_int_equal(places, point ? (unsigned)(text + len - point - 1) : 0u);
+        } else if (n != 0) {
+            /* A shorter read stops where the text cannot continue a plain decimal. */
+            assert_true(n < len);
+            assert_true(text[n] != '.' && (text[n] < '0' || text[n] > '9'));
+        }
+        free(buf);
+    }
+}
+
+static void scan_agrees_with_parse(void **state)
+{
+    (void)state;
+    uint64_t rng = ROUNDTRIP_SEED;
+    shape_counts_t counts = {0};
+    char text[GENERATED_MAX];
+    unsigned read_whole = 0;
+    for (unsigned i = 0; i < 200000; i++) {
+        size_t len = generate_binance_string(&rng, text, &counts);
+        check_scan_agrees(text, len);
+        dec_t d;
+        uint8_t places;
+        read_whole += text[0] != '-' && dec_scan(text, text + len, &d, &places) == len;
+    }
+    assert_true(read_whole > 150000);
+    static const char *const odd[] = {
+        "1.",
+        "1..5",
+        "1.5.",
+        ".5",
+        "1.123456789",
+        "123456789012",
+        "99999999999.99999999",
+        "92233720368.54775808",
+        "12345678",
+        "12345678.1",
+        "1234567.12345678",
+        "0000001.5",
+        "1e5",
+        "1x",
+        "1.2x",
+        "",
+        "-1",
+        "+1",
+        "1.12345678\xfa",
+        "\xfa\xfa\xfa\xfa\xfa\xfa\xfa\xfa",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        check_scan_agrees(odd[i], strlen(odd[i]));
+}
+
 /* Deliberately broken formatters, each a plausible bug. */
 static size_t broken_format_keeps_trailing_zeros(dec_t d, char buf[DEC_STRLEN])
 {
@@ -884,6 +960,7 @@ int main(void)
         cmocka_unit_test(cmp_orders_by_value),
         cmocka_unit_test(is_zero_only_for_zero),
         cmocka_unit_test(roundtrips_one_million_binance_strings),
+        cmocka_unit_test(scan_agrees_with_parse),
         cmocka_unit_test(roundtrip_check_catches_broken_formatters),
     };
     return cmocka_run_group_tests_name("decimal", tests, NULL, NULL);
