@@ -894,6 +894,15 @@ void builder_destroy(builder_t **self_p)
     *self_p = NULL;
 }
 
+void builder_retry_snapshots_now(builder_t *self, market_t market)
+{
+    for (size_t i = 0; i < self->entry_count; i++) {
+        entry_t *e = self->entries[i];
+        if (e->market == market && !e->request_id)
+            e->next_request_ns = 0;
+    }
+}
+
 const builder_counters_t *builder_counters(const builder_t *self)
 {
     return &self->counters;

@@ -103,6 +103,10 @@ void builder_on_frame(builder_t *self, const void *frame, size_t len, int64_t ar
    long. Call at least every depth_interval_ms; returns ms until the next deadline (<= 100). */
 int64_t builder_tick(builder_t *self, int64_t now_ns);
 
+/* The market's collector can now take snapshot requests (it was away): books waiting for a
+   snapshot ask at their next tick instead of after their backoff. */
+void builder_retry_snapshots_now(builder_t *self, market_t market);
+
 const builder_counters_t *builder_counters(const builder_t *self);
 
 /* Books per state, and how many there are. */

@@ -41,15 +41,17 @@
 typedef struct {
     config_t *cfg;
     builder_t *builder;
-    zsock_t *frames;   /* PULL, bound: collectors connect */
-    zsock_t *data;     /* PUB, bound: subscribers connect */
-    zsock_t *control;  /* PUB, bound: collectors subscribe to snapshot requests */
-    zsock_t *snapshot; /* ROUTER, bound: late joiners */
+    zsock_t *frames;  /* PULL, bound: collectors connect */
+    zsock_t *data;    /* PUB, bound: subscribers connect */
+    zsock_t *control; /* XPUB, bound: collectors subscribe to snapshot requests */
+    bool collector_listening[BUILDER_MARKETS]; /* a subscriber to snapshot.<market> exists */
+    zsock_t *snapshot;                         /* ROUTER, bound: late joiners */
     heartbeat_t *heartbeat;
     jbuf_t answer;
     char *symbols[BUILDER_MARKETS][1]; /* unused placeholder for a zero-symbol list */
     char **symbol_lists[BUILDER_MARKETS];
     uint64_t data_send_failures, control_send_failures, snapshot_requests_served;
+    uint64_t snapshot_requests_unheard; /* no collector of the market was subscribed */
     uint64_t snapshot_bad_requests;
     latency_t window; /* latency since the last heartbeat */
 } bookbuilder_t;
@@ -180,6 +182,12 @@ static int live_request_snapshot(void *arg, market_t market, const char *symbol,
     bookbuilder_t *bb = arg;
     char topic[32], body[160];
     snprintf(topic, sizeof topic, "snapshot.%s", market_name(market));
+    /* PUB drops what nobody subscribes to: a request sent before the market's collector is
+       subscribed would be lost, and the book would wait a whole timeout for nothing. */
+    if (!bb->collector_listening[market - 1]) {
+        bb->snapshot_requests_unheard++;
+        return -1;
+    }
     int n =
         snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"limit\":%u,\"request_id\":%" PRIu64 "}",
                  symbol, limit, request_id);
@@ -246,6 +254,7 @@ static void fill_status(cJSON *counters, void *arg)
     add_u64(counters, "books_refused", c->books_refused);
     add_u64(counters, "data_send_failures", bb->data_send_failures);
     add_u64(counters, "control_send_failures", bb->control_send_failures);
+    add_u64(counters, "snapshot_requests_unheard", bb->snapshot_requests_unheard);
     add_u64(counters, "snapshot_service_requests", bb->snapshot_requests_served);
     latency_t *lat = builder_latency(bb->builder);
     cJSON *l = cJSON_AddObjectToObject(counters, "latency_us");
@@ -290,6 +299,40 @@ static void serve_snapshot_request(bookbuilder_t *bb)
     zmsg_destroy(&msg);
 }
 
+/* ---- live: the collectors' subscriptions ------------------------------------------------ */
+
+/* XPUB hands up the first subscription to a topic and the last unsubscription from it, as a
+   message of one byte (1 or 0) and the topic: "snapshot.<market>" tells whether that market's
+   collector listens. When one starts listening, the books waiting for it ask at once. */
+static void read_control_subscriptions(bookbuilder_t *bb)
+{
+    zframe_t *f;
+    while (zsock_events(bb->control) & ZMQ_POLLIN && (f = zframe_recv(bb->control)) != NULL) {
+        const char *data = (const char *)zframe_data(f);
+        size_t len = zframe_size(f);
+        static const char prefix[] = "snapshot.";
+        if (len > sizeof prefix && (data[0] == 0 || data[0] == 1) &&
+            memcmp(data + 1, prefix, sizeof prefix - 1) == 0) {
+            char name[16];
+            size_t n = len - sizeof prefix;
+            market_t m;
+            if (n < sizeof name) {
+                memcpy(name, data + sizeof prefix, n);
+                name[n] = '\0';
+                if (market_parse(name, &m) == 0) {
+                    bool listening = data[0] == 1;
+                    log_info("%s: the collector %s snapshot requests", name,
+                             listening ? "listens for" : "no longer listens for");
+                    bb->collector_listening[m - 1] = listening;
+                    if (listening)
+                        builder_retry_snapshots_now(bb->builder, m);
+                }
+            }
+        }
+        zframe_destroy(&f);
+    }
+}
+
 /* ---- live: the loop ----------------------------------------------------------------------- */
 
 static uint64_t random_run_id(void)
@@ -329,7 +372,7 @@ static int start_live(bookbuilder_t *bb)
         return -1;
     bb->frames = bind_or_log(ZMQ_PULL, "bus.frames", bb->cfg);
     bb->data = bind_or_log(ZMQ_PUB, "bus.data", bb->cfg);
-    bb->control = bind_or_log(ZMQ_PUB, "bus.control", bb->cfg);
+    bb->control = bind_or_log(ZMQ_XPUB, "bus.control", bb->cfg);
     bb->snapshot = bind_or_log(ZMQ_ROUTER, "bus.snapshot", bb->cfg);
     if (!bb->frames || !bb->data || !bb->control || !bb->snapshot)
         return -1;
@@ -382,7 +425,7 @@ static int run_live(bookbuilder_t *bb)
 {
     if (start_live(bb) != 0)
         return 1;
-    zpoller_t *poller = zpoller_new(bb->frames, bb->snapshot, NULL);
+    zpoller_t *poller = zpoller_new(bb->frames, bb->snapshot, bb->control, NULL);
     if (!poller)
         return 1;
     int64_t next_tick_ms = 0;
@@ -401,6 +444,8 @@ static int run_live(bookbuilder_t *bb)
             if (drain_frames(bb) == FRAMES_PER_BATCH)
                 continue; /* more waiting: timers and snapshots get their turn next round */
         }
+        if (which == bb->control || zsock_events(bb->control) & ZMQ_POLLIN)
+            read_control_subscriptions(bb);
         if (which == bb->snapshot || zsock_events(bb->snapshot) & ZMQ_POLLIN) {
             while (zsock_events(bb->snapshot) & ZMQ_POLLIN)
                 serve_snapshot_request(bb);

@@ -169,9 +169,9 @@ static const config_key_t schema[] = {
      "Snapshot requests outstanding at once, per market."},
     {"bookbuilder.max_books", CONFIG_INT, "10000", 1, 1000000, NULL,
      "Books kept at most; data of further symbols is dropped and counted."},
-    {"bookbuilder.data_hwm", CONFIG_INT, "100000", 100, 100000000, NULL,
-     "Messages queued per data-bus subscriber; a slower subscriber loses messages (seq gaps) "
-     "and nobody else is slowed."},
+    {"bookbuilder.data_hwm", CONFIG_INT, "100000", 10000, 100000000, NULL,
+     "Messages queued per data-bus subscriber; one that falls further behind loses messages "
+     "(seq gaps) and nobody else is slowed. Bursts (a depth tick of every book) need room."},
     {"recorder.instance", CONFIG_STRING, "\"main\"", 0, 0, NULL,
      "Instance name in status topics."},
     {"recorder.db_path", CONFIG_STRING, "\"data/bookcast.db\"", 0, 0, NULL,

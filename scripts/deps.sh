@@ -5,10 +5,12 @@
 #   scripts/deps.sh --check   check only; exit 1 and name the packages when something is missing
 #
 # The toolchain (C compiler, make, cmake, pkg-config) is found by command, each library by its
-# pkg-config module, and each test tool (openssl, for the simulator's throwaway certificates)
-# by command. apt-get update runs first when the package
-# lists are missing or older than a day. sudo is used when not root. On a machine without apt the
-# script prints the packages to install and stops.
+# pkg-config module, each test tool (openssl, for the simulator's throwaway certificates) by
+# command, and each Python module the tests use (zmq) by importing it with Debian's
+# /usr/bin/python3: the python3 first on PATH may be another installation (pyenv, a venv) that
+# does not see Debian's packages, so the tests run /usr/bin/python3. apt-get update runs first
+# when the package lists are missing or older than a day. sudo is used when not root. On a
+# machine without apt the script prints the packages to install and stops.
 set -u
 
 check_only=0
@@ -31,6 +33,11 @@ modules=(
   "libcjson:libcjson-dev"
   "sqlite3:libsqlite3-dev"
   "cmocka:libcmocka-dev"
+)
+
+# Python module (imported by /usr/bin/python3) -> Debian package
+python_modules=(
+  "zmq:python3-zmq"
 )
 
 missing=()
@@ -56,6 +63,17 @@ for entry in "${modules[@]}"; do
   mod=${entry%%:*}
   pkg=${entry#*:}
   if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists "$mod" 2>/dev/null; then
+    add_missing "$pkg"
+  fi
+done
+
+for entry in "${python_modules[@]}"; do
+  mod=${entry%%:*}
+  pkg=${entry#*:}
+  if [ ! -x /usr/bin/python3 ]; then
+    add_missing python3
+    add_missing "$pkg"
+  elif ! /usr/bin/python3 -c "import $mod" >/dev/null 2>&1; then
     add_missing "$pkg"
   fi
 done
