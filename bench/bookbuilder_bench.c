@@ -54,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DATA_DIR BOOKCAST_SOURCE_DIR "/../shared/binance-real-data"
+#define DATA_DIR BOOKCAST_SOURCE_DIR "/tests/data/binance-real-data"
 #define CAPTURE_SYMBOL "BTCUSDT"
 
 /* The captures measured: the USD-M file (@depth@0ms, every change, up to ~1,200 levels a

@@ -1,5 +1,5 @@
 # ---- integration.bookbuilder_real: real Binance captures through the bookbuilder ---------------
-# The hftbacktest and cryptofeed captures in ../shared/binance-real-data, converted into frame
+# The hftbacktest and cryptofeed captures in tests/data/binance-real-data, converted into frame
 # files (capture.c, compiled in) and run through the builder in process (real_run.c, with an
 # independent book in real_book.c); then `bookcast-bookbuilder --replay` twice on each, compared
 # byte for byte. Fails, rather than skips, when the data directory is missing, and its replay
@@ -8,7 +8,7 @@ add_executable(test_bookbuilder_real test_bookbuilder_real.c real_run.c real_boo
 target_link_libraries(test_bookbuilder_real PRIVATE bookcast_bookbuilder bookcast_common
                       PkgConfig::CMOCKA PkgConfig::CJSON)
 target_compile_definitions(test_bookbuilder_real PRIVATE
-                           BOOKCAST_REAL_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/binance-real-data")
+                           BOOKCAST_REAL_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data/binance-real-data")
 if(TARGET bookcast-bookbuilder)
   target_compile_definitions(test_bookbuilder_real PRIVATE
                              BOOKCAST_BOOKBUILDER_BIN="$<TARGET_FILE:bookcast-bookbuilder>")

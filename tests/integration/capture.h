@@ -1,7 +1,7 @@
 /*
  * capture.h — real Binance captures (from other projects' recorders) as frame files, so that
  * tests can replay real exchange data through the bookbuilder exactly as a recording of our own
- * collector would be replayed. /work/shared/binance-real-data/README.md describes the inputs.
+ * collector would be replayed. tests/data/binance-real-data/README.md describes the inputs.
  *
  * The output is what a collector would have sent for that data: WS_TEXT frames on connection 1,
  * announced by a CONN_UP that lists the connection's streams, and SNAPSHOT frames for the REST

@@ -1,7 +1,7 @@
 /*
  * test_bookbuilder_real.c — real Binance data through the bookbuilder.
  *
- * The captures in ../shared/binance-real-data (its README.md) were recorded from Binance's
+ * The captures in tests/data/binance-real-data (its README.md) were recorded from Binance's
  * production streams by other projects: three hftbacktest files (spot over two days, USD-M,
  * COIN-M, one symbol each, ~6 minutes) and three cryptofeed sets (spot, USD-M, COIN-M, 4 to 10
  * symbols, 30 s). Each is converted into a frame file (capture.h) and run through the builder in

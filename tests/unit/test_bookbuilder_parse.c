@@ -2,7 +2,7 @@
  * test_bookbuilder_parse.c — parse_frame and parse_snapshot against real Binance messages.
  *
  * Three parts. One test per kind on a message copied verbatim from the captures in
- * /work/shared/binance-real-data (hftbacktest and cryptofeed; snapshot bodies keep their first
+ * tests/data/binance-real-data (hftbacktest and cryptofeed; snapshot bodies keep their first
  * levels only); kinds no capture holds (partial depth, markPrice, replies, candles without
  * trades) are written from binance-protocol.md §3 and §5. Then one test per way a payload is
  * refused, each forcing its parse_err_t with the smallest change to a real message. Last, every
@@ -31,7 +31,7 @@
 #ifndef BOOKCAST_SOURCE_DIR
 #error "BOOKCAST_SOURCE_DIR must name the source tree"
 #endif
-#define REAL_DATA BOOKCAST_SOURCE_DIR "/../shared/binance-real-data/"
+#define REAL_DATA BOOKCAST_SOURCE_DIR "/tests/data/binance-real-data/"
 
 #define MAX_LEVELS 5000 /* spot's deepest snapshot */
 
