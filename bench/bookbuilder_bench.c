@@ -151,6 +151,7 @@ static builder_config_t production_config(bool all_spot)
 {
     builder_config_t c = {
         .max_levels = 1000,
+        .min_levels = 0,
         .buffer_max_events = 10000,
         .reorder_window_ms = 1000,
         .reorder_max_events = 64,

@@ -40,7 +40,9 @@ typedef struct {
     size_t start;
     size_t depth;
     size_t capacity;
-    int64_t flip; /* 0 for bids, -1 for asks: rank = price units ^ flip */
+    int64_t flip;       /* 0 for bids, -1 for asks: rank = price units ^ flip */
+    bool limited;       /* levels beyond limit_rank are unknown: new ones there are refused */
+    int64_t limit_rank; /* the rank of the worst price whose state is known */
 } side_t;
 
 struct book_t {
@@ -121,7 +123,44 @@ void book_clear(book_t *self)
     for (int i = 0; i < 2; i++) {
         self->sides[i].start = 0;
         self->sides[i].depth = 0;
+        self->sides[i].limited = false;
     }
+}
+
+/* From now on the side knows nothing beyond its worst level. */
+static void limit_at_worst(side_t *s)
+{
+    if (s->depth == 0)
+        return;
+    s->limited = true;
+    s->limit_rank = rank_of(s, s->buf[s->start].price);
+}
+
+void book_limit_side(book_t *self, book_side_t side)
+{
+    limit_at_worst(&self->sides[side]);
+}
+
+bool book_side_limited(const book_t *self, book_side_t side)
+{
+    return self->sides[side].limited;
+}
+
+bool book_complete_to(const book_t *self, book_side_t side, dec_t *price)
+{
+    const side_t *s = &self->sides[side];
+    if (!s->limited)
+        return false;
+    price->units = s->limit_rank ^ s->flip;
+    return true;
+}
+
+size_t book_complete_depth(const book_t *self, book_side_t side)
+{
+    const side_t *s = &self->sides[side];
+    if (!s->limited)
+        return s->depth;
+    return s->depth - lower_bound(s, s->limit_rank);
 }
 
 /* Copies the run into `dst` (the side's own buffer or a new one of dst_capacity slots), centred,
@@ -225,6 +264,13 @@ book_result_t book_set(book_t *self, book_side_t side, dec_t price, dec_t qty)
         s->start++;
         s->depth--;
         pos--;
+        /* The levels beyond the dropped one are no longer followed: the side is complete at
+           most down to the level now worst. */
+        int64_t worst_rank = rank_of(s, s->buf[s->start].price);
+        if (!s->limited || s->limit_rank < worst_rank) {
+            s->limited = true;
+            s->limit_rank = worst_rank;
+        }
     }
     book_level_t *slot = open_slot(self, s, pos);
     if (!slot)
@@ -310,6 +356,9 @@ static int replace_unsorted(book_t *self, side_t *s, const book_level_t *levels,
     memcpy(s->buf + s->start, work + (unique - keep), keep * sizeof *work);
     s->depth = keep;
     self->trimmed += unique - keep;
+    s->limited = false;
+    if (keep < unique)
+        limit_at_worst(s);
     free(work);
     return 0;
 }
@@ -351,6 +400,9 @@ int book_replace_side(book_t *self, book_side_t side, const book_level_t *levels
     }
     s->depth = keep;
     self->trimmed += nonzero - keep;
+    s->limited = false;
+    if (keep < nonzero)
+        limit_at_worst(s);
     return 0;
 }
 

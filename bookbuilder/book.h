@@ -70,6 +70,22 @@ book_result_t book_set(book_t *self, book_side_t side, dec_t price, dec_t qty);
    Returns 0, or -1 when out of memory (side then empty). */
 int book_replace_side(book_t *self, book_side_t side, const book_level_t *levels, size_t count);
 
+/* Where a side stops being complete. Binance's snapshot holds only the best levels of a side;
+   the levels beyond its worst one stay unknown until they change, so a level learned later out
+   there may sit after levels the book never heard of. book_limit_side marks the side as complete
+   only down to its worst level now (a snapshot cut at its depth); trimming a full side moves that
+   limit inward to the level left worst. book_clear and book_replace_side lift it (the latter
+   sets it again when it keeps fewer levels than it was given). Levels beyond the limit are still
+   held and exact in themselves; only the completeness stops there. */
+void book_limit_side(book_t *self, book_side_t side);
+bool book_side_limited(const book_t *self, book_side_t side);
+
+/* True, with the price, when the side is complete only down to *price (inclusive). */
+bool book_complete_to(const book_t *self, book_side_t side, dec_t *price);
+
+/* Levels from the best down to where the side is complete (all of them when it is). */
+size_t book_complete_depth(const book_t *self, book_side_t side);
+
 /* Levels on side. */
 size_t book_depth(const book_t *self, book_side_t side);
 

@@ -394,6 +394,8 @@ static void on_depth(builder_t *self, entry_t *e, const depth_event_t *d, int64_
             .buffer_max_events = self->cfg.buffer_max_events,
             .reorder_window_ns = self->cfg.reorder_window_ms * 1000000,
             .reorder_max = self->cfg.reorder_max_events,
+            .snapshot_depth = snapshot_limit(e->market, self->cfg.max_levels),
+            .min_levels = self->cfg.min_levels,
         };
         e->sync = sync_new(&sc);
         if (!e->sync) {

@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
     builder_market_t markets[BUILDER_MARKETS];
     size_t max_levels;         /* per side of a book */
+    size_t min_levels;         /* a side cut by its snapshot resyncs below this many levels */
     size_t buffer_max_events;  /* per book, while waiting for a snapshot */
     int64_t reorder_window_ms; /* 0: an event ahead of the chain is a gap at once */
     size_t reorder_max_events;

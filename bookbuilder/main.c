@@ -80,6 +80,7 @@ static int read_config(bookbuilder_t *bb, builder_config_t *bc)
         bm->symbol_count = n;
     }
     bc->max_levels = (size_t)config_int(cfg, "bookbuilder.max_levels");
+    bc->min_levels = (size_t)config_int(cfg, "bookbuilder.min_levels");
     bc->buffer_max_events = (size_t)config_int(cfg, "bookbuilder.buffer_max_events");
     bc->reorder_window_ms = config_int(cfg, "bookbuilder.reorder_window_ms");
     bc->reorder_max_events = (size_t)config_int(cfg, "bookbuilder.reorder_max_events");

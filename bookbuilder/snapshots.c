@@ -38,6 +38,19 @@ static void side(jbuf_t *out, const builder_book_view_t *v, book_side_t s, size_
     jbuf_char(out, ']');
 }
 
+/* Where the side stops being complete (the snapshot cut it): levels beyond are exact in
+   themselves, but levels the exchange has not changed since the snapshot are missing there.
+   null when the side is complete. */
+static void complete_to(jbuf_t *out, const builder_book_view_t *v, book_side_t s, const char *key)
+{
+    dec_t price;
+    jbuf_raw(out, key);
+    if (v->state == SYNC_SYNCED && v->book && book_complete_to(v->book, s, &price))
+        jbuf_dec(out, price, v->price_places);
+    else
+        jbuf_raw(out, "null");
+}
+
 static void book_fields(jbuf_t *out, market_t m, const char *symbol, const builder_book_view_t *v)
 {
     jbuf_raw(out, "\"market\":\"");
@@ -103,6 +116,8 @@ static void book_answer(const builder_t *b, const cJSON *req, jbuf_t *out)
         side(out, &v, BOOK_ASK, levels);
     else
         jbuf_raw(out, "[]");
+    complete_to(out, &v, BOOK_BID, ",\"bids_complete_to\":");
+    complete_to(out, &v, BOOK_ASK, ",\"asks_complete_to\":");
     jbuf_char(out, '}');
 }
 

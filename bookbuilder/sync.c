@@ -396,6 +396,21 @@ static void keep_buffer_bounded(sync_t *self)
     self->reason = SYNC_REASON_BUFFER_FULL;
 }
 
+/* A side the snapshot cut has fewer known levels left than the configuration wants. */
+static bool too_thin(const sync_t *self)
+{
+    size_t min = self->cfg.min_levels;
+    if (min > self->cfg.snapshot_depth / 2)
+        min = self->cfg.snapshot_depth / 2; /* a fresh snapshot must never count as thin */
+    if (min == 0)
+        return false;
+    for (int side = BOOK_BID; side <= BOOK_ASK; side++)
+        if (book_side_limited(self->book, (book_side_t)side) &&
+            book_complete_depth(self->book, (book_side_t)side) < min)
+            return true;
+    return false;
+}
+
 /* ---- public ------------------------------------------------------------------------------- */
 
 sync_t *sync_new(const sync_config_t *config)
@@ -496,6 +511,10 @@ sync_event_result_t sync_on_depth(sync_t *self, const depth_event_t *ev, int64_t
         enter_resync(self, SYNC_REASON_CROSSED, NULL);
         return SYNC_BROKEN;
     }
+    if (too_thin(self)) {
+        enter_resync(self, SYNC_REASON_THIN, NULL);
+        return SYNC_BROKEN;
+    }
     return SYNC_APPLIED;
 }
 
@@ -544,6 +563,10 @@ sync_snapshot_result_t sync_on_snapshot(sync_t *self, const snapshot_t *snap)
         enter_resync(self, SYNC_REASON_NO_MEMORY, NULL);
         return SYNC_SNAPSHOT_BROKEN;
     }
+    if (self->cfg.snapshot_depth && snap->bid_count >= self->cfg.snapshot_depth)
+        book_limit_side(self->book, BOOK_BID);
+    if (self->cfg.snapshot_depth && snap->ask_count >= self->cfg.snapshot_depth)
+        book_limit_side(self->book, BOOK_ASK);
     self->applied = (sync_applied_t){
         .first_id = lid, .last_id = lid, .event_ms = snap->event_ms, .txn_ms = snap->txn_ms};
     self->state = SYNC_SYNCED;
@@ -690,6 +713,7 @@ const char *sync_reason_name(sync_reason_t reason)
         [SYNC_REASON_BUFFER_FULL] = "buffer_full",
         [SYNC_REASON_BAD_DATA] = "bad_data",
         [SYNC_REASON_NO_MEMORY] = "no_memory",
+        [SYNC_REASON_THIN] = "thin",
     };
     return (unsigned)reason < SYNC_REASON_COUNT && names[reason] ? names[reason] : "unknown";
 }

@@ -29,6 +29,12 @@
  * missing event follows; only then is it a gap. With a window of 0 the rules are applied
  * strictly. Nothing is applied out of order: held events wait until the chain reaches them.
  *
+ * Completeness: a snapshot side as deep as the depth asked for was cut, so the book is complete
+ * only down to its worst level (book_limit_side); levels learned beyond it are exact but may sit
+ * after levels never heard of (Binance: "levels outside the snapshot are unknown until they
+ * change"). With min_levels set, a book whose complete part of a side thins below it (the price
+ * walked toward the unknown part) resyncs for a fresh snapshot.
+ *
  * A book that comes out crossed (best bid >= best ask) after an event or a snapshot is broken:
  * its changes are not reported and it resyncs, so a crossed state is never published.
  */
@@ -66,6 +72,8 @@ typedef enum {
     SYNC_REASON_BAD_DATA,        /* "bad_data": the symbol's data is suspect (invalid frames, a
                                     top of book that disagrees with bookTicker) */
     SYNC_REASON_NO_MEMORY,       /* "no_memory": an allocation failed; the book starts over */
+    SYNC_REASON_THIN,            /* "thin": fewer than min_levels known levels left on a side the
+                                    snapshot cut; a new snapshot brings the far levels back */
     SYNC_REASON_COUNT
 } sync_reason_t;
 
@@ -103,6 +111,11 @@ typedef struct {
     size_t buffer_max_events;  /* events kept while waiting for a snapshot */
     int64_t reorder_window_ns; /* how long an event ahead of the chain may wait; 0 = strict */
     size_t reorder_max;        /* events held at most */
+    size_t snapshot_depth;     /* levels a side of the requested snapshot holds at most: a side
+                                  that full was cut, and nothing is known beyond it; 0 = never
+                                  assume a cut */
+    size_t min_levels;         /* a cut side thinner than this resyncs (at most half of
+                                  snapshot_depth counts); 0 = never */
 } sync_config_t;
 
 typedef struct sync_t sync_t;

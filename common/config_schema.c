@@ -142,6 +142,9 @@ static const config_key_t schema[] = {
     {"bookbuilder.max_levels", CONFIG_INT, "1000", 1, 5000, NULL,
      "Price levels kept per side of a book (worst trimmed first); also the snapshot depth "
      "asked for (futures: the next limit Binance accepts, at most 1000)."},
+    {"bookbuilder.min_levels", CONFIG_INT, "0", 0, 5000, NULL,
+     "Resync a book when fewer than this many levels of a side are still known complete (the "
+     "snapshot cut the side and the price walked toward the cut); 0 = never."},
     {"bookbuilder.buffer_max_events", CONFIG_INT, "10000", 16, 1000000, NULL,
      "Diff events a book buffers while it waits for a snapshot; beyond, the oldest half goes."},
     {"bookbuilder.reorder_window_ms", CONFIG_INT, "1000", 0, 60000, NULL,

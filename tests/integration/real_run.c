@@ -38,6 +38,7 @@
    arrives within a second of the first buffered event, so the recording's clock never times a
    request out. */
 #define MAX_LEVELS 5000
+#define MIN_LEVELS 0 /* the default: no resync for a thinning cut side */
 #define BUFFER_MAX_EVENTS 100000
 #define REORDER_WINDOW_MS 0
 #define REORDER_MAX_EVENTS 64
@@ -60,6 +61,7 @@ const char *const REAL_PROGRAM_SETTINGS[] = {
     "markets.usdm.symbols=ALL",
     "markets.coinm.symbols=ALL",
     "bookbuilder.max_levels=" STR(MAX_LEVELS),
+    "bookbuilder.min_levels=" STR(MIN_LEVELS),
     "bookbuilder.buffer_max_events=" STR(BUFFER_MAX_EVENTS),
     "bookbuilder.reorder_window_ms=" STR(REORDER_WINDOW_MS),
     "bookbuilder.reorder_max_events=" STR(REORDER_MAX_EVENTS),
@@ -81,6 +83,7 @@ void real_builder_config(builder_config_t *cfg)
     for (int m = 0; m < BUILDER_MARKETS; m++)
         cfg->markets[m] = (builder_market_t){.enabled = true, .all_symbols = true};
     cfg->max_levels = MAX_LEVELS;
+    cfg->min_levels = MIN_LEVELS;
     cfg->buffer_max_events = BUFFER_MAX_EVENTS;
     cfg->reorder_window_ms = REORDER_WINDOW_MS;
     cfg->reorder_max_events = REORDER_MAX_EVENTS;

@@ -508,6 +508,65 @@ static void a_book_of_1000_levels_a_side_fits_in_100_kb(void **state)
     book_destroy(&book);
 }
 
+/* ---- where a side stops being complete ------------------------------------------------------- */
+
+/* A snapshot cut at its depth is complete down to its worst level; levels learned beyond it are
+   held (exact in themselves) but do not move the limit, and a removal within does not either. */
+static void a_limited_side_is_complete_down_to_its_cut(void **state)
+{
+    (void)state;
+    book_t *book = book_new(100);
+    const book_level_t bids[] = {L(100, 1), L(99, 1), L(98, 1)};
+    assert_int_equal(book_replace_side(book, BOOK_BID, bids, 3), 0);
+    dec_t to;
+    assert_false(book_complete_to(book, BOOK_BID, &to));
+    assert_int_equal(book_complete_depth(book, BOOK_BID), 3);
+    book_limit_side(book, BOOK_BID);
+    assert_true(book_complete_to(book, BOOK_BID, &to));
+    assert_int_equal(to.units, D(98).units);
+    assert_int_equal(book_set(book, BOOK_BID, D(95), D(5)), BOOK_INSERTED);
+    assert_int_equal(book_set(book, BOOK_BID, D(101), D(5)), BOOK_INSERTED);
+    assert_int_equal(book_set(book, BOOK_BID, D(98), D(0)), BOOK_REMOVED);
+    assert_true(book_complete_to(book, BOOK_BID, &to));
+    assert_int_equal(to.units, D(98).units);
+    assert_int_equal(book_complete_depth(book, BOOK_BID), 3); /* 101, 100, 99 */
+    assert_side(book, BOOK_BID, L(101, 5), L(100, 1), L(99, 1), L(95, 5));
+    /* Asks the other way round. */
+    const book_level_t asks[] = {L(102, 1), L(103, 1)};
+    assert_int_equal(book_replace_side(book, BOOK_ASK, asks, 2), 0);
+    book_limit_side(book, BOOK_ASK);
+    assert_int_equal(book_set(book, BOOK_ASK, D(104), D(1)), BOOK_INSERTED);
+    assert_true(book_complete_to(book, BOOK_ASK, &to));
+    assert_int_equal(to.units, D(103).units);
+    assert_int_equal(book_complete_depth(book, BOOK_ASK), 2);
+    book_destroy(&book);
+}
+
+/* Trimming a full side leaves it complete at most down to the level then worst; a snapshot that
+   keeps fewer levels than it was given is limited at the worst it keeps; a clear, or a snapshot
+   that fits, is complete again. */
+static void trimming_moves_the_limit_inward(void **state)
+{
+    (void)state;
+    book_t *book = book_new(3);
+    const book_level_t bids[] = {L(100, 1), L(99, 1), L(98, 1)};
+    assert_int_equal(book_replace_side(book, BOOK_BID, bids, 3), 0);
+    assert_int_equal(book_set(book, BOOK_BID, D(101), D(1)), BOOK_INSERTED); /* drops 98 */
+    assert_int_equal(book_dropped(book).units, D(98).units);
+    dec_t to;
+    assert_true(book_complete_to(book, BOOK_BID, &to));
+    assert_int_equal(to.units, D(99).units);
+    const book_level_t many[] = {L(90, 1), L(91, 1), L(92, 1), L(93, 1)};
+    assert_int_equal(book_replace_side(book, BOOK_BID, many, 4), 0);
+    assert_true(book_complete_to(book, BOOK_BID, &to));
+    assert_int_equal(to.units, D(91).units);
+    book_clear(book);
+    assert_false(book_side_limited(book, BOOK_BID));
+    assert_int_equal(book_replace_side(book, BOOK_BID, bids, 3), 0);
+    assert_false(book_side_limited(book, BOOK_BID));
+    book_destroy(&book);
+}
+
 /* ---- randomized comparison against a model --------------------------------------------------- */
 
 enum { TICKS = 400, TICK_BASE = 10000 };
@@ -733,6 +792,8 @@ int main(void)
         cmocka_unit_test(qty_at_reports_held_levels_and_zero_elsewhere),
         cmocka_unit_test(clear_empties_both_sides_and_keeps_the_capacity),
         cmocka_unit_test(a_book_of_1000_levels_a_side_fits_in_100_kb),
+        cmocka_unit_test(a_limited_side_is_complete_down_to_its_cut),
+        cmocka_unit_test(trimming_moves_the_limit_inward),
         cmocka_unit_test(random_updates_match_the_model_without_a_binding_bound),
         cmocka_unit_test(random_updates_match_the_model_with_a_bound_of_100),
         cmocka_unit_test(random_updates_match_the_model_with_a_bound_of_7),

@@ -116,7 +116,8 @@ static int setup(void **state)
                "\"BTCUSDT\",\"U\":101,\"u\":105,\"b\":[[\"100.00\",\"1.000\"]],\"a\":[]}}");
     send_frame(f, ENVELOPE_SNAPSHOT, MARKET_SPOT, "BTCUSDT", f->last_request_id,
                "{\"lastUpdateId\":103,\"bids\":[[\"100.00\",\"3.000\"],[\"99.00\",\"2.000\"],["
-               "\"98.00\",\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"]]}");
+               "\"98.00\",\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"]],"
+               "\"bids_complete_to\":null,\"asks_complete_to\":null}");
     send_frame(f, ENVELOPE_WS_TEXT, MARKET_SPOT, NULL, 0,
                "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":2,\"s\":"
                "\"BTCUSDT\",\"U\":106,\"u\":106,\"b\":[],\"a\":[[\"103.50\",\"0.250\"]]}}");
@@ -195,18 +196,20 @@ static void book_without_depth_has_every_level(void **state)
 {
     fx_t *f = *state;
     assert_answer(f, "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\"}",
-                  BTC_HEAD "\"bids\":[[\"100.00\",\"1.000\"],[\"99.00\",\"4.000\"],[\"98.00\","
-                           "\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"],"
-                           "[\"103.50\",\"0.250\"]]}");
+                  BTC_HEAD
+                  "\"bids\":[[\"100.00\",\"1.000\"],[\"99.00\",\"4.000\"],[\"98.00\","
+                  "\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"],"
+                  "[\"103.50\",\"0.250\"]],\"bids_complete_to\":null,\"asks_complete_to\":null}");
 }
 
 static void book_with_depth_zero_has_every_level(void **state)
 {
     fx_t *f = *state;
     assert_answer(f, "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\",\"depth\":0}",
-                  BTC_HEAD "\"bids\":[[\"100.00\",\"1.000\"],[\"99.00\",\"4.000\"],[\"98.00\","
-                           "\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"],"
-                           "[\"103.50\",\"0.250\"]]}");
+                  BTC_HEAD
+                  "\"bids\":[[\"100.00\",\"1.000\"],[\"99.00\",\"4.000\"],[\"98.00\","
+                  "\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"],"
+                  "[\"103.50\",\"0.250\"]],\"bids_complete_to\":null,\"asks_complete_to\":null}");
 }
 
 static void book_with_depth_n_has_the_best_n_a_side(void **state)
@@ -214,9 +217,11 @@ static void book_with_depth_n_has_the_best_n_a_side(void **state)
     fx_t *f = *state;
     assert_answer(f, "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\",\"depth\":2}",
                   BTC_HEAD "\"bids\":[[\"100.00\",\"1.000\"],[\"99.00\",\"4.000\"]],"
-                           "\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"]]}");
+                           "\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"]],\"bids_"
+                           "complete_to\":null,\"asks_complete_to\":null}");
     assert_answer(f, "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\",\"depth\":1}",
-                  BTC_HEAD "\"bids\":[[\"100.00\",\"1.000\"]],\"asks\":[[\"101.00\",\"3.000\"]]}");
+                  BTC_HEAD "\"bids\":[[\"100.00\",\"1.000\"]],\"asks\":[[\"101.00\",\"3.000\"]],"
+                           "\"bids_complete_to\":null,\"asks_complete_to\":null}");
 }
 
 static void book_with_depth_beyond_the_book_has_every_level(void **state)
@@ -238,8 +243,9 @@ static void book_answer_has_the_documented_keys_and_types(void **state)
                              "\"op\":\"book\"}");
     cJSON *root = cJSON_Parse(got);
     assert_non_null(root);
-    static const char *const keys[] = {"op",  "market",    "symbol",  "state", "reason",
-                                       "seq", "update_id", "resyncs", "bids",  "asks"};
+    static const char *const keys[] = {"op",     "market", "symbol",           "state",
+                                       "reason", "seq",    "update_id",        "resyncs",
+                                       "bids",   "asks",   "bids_complete_to", "asks_complete_to"};
     const cJSON *it = root->child;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++, it = it->next) {
         assert_non_null(it);
@@ -283,7 +289,7 @@ static void book_not_synced_has_empty_sides(void **state)
     assert_answer(f, "{\"op\":\"book\",\"market\":\"usdm\",\"symbol\":\"BTCUSDT\"}",
                   "{\"op\":\"book\",\"market\":\"usdm\",\"symbol\":\"BTCUSDT\",\"state\":"
                   "\"syncing\",\"reason\":\"start\",\"seq\":0,\"update_id\":0,\"resyncs\":0,"
-                  "\"bids\":[],\"asks\":[]}");
+                  "\"bids\":[],\"asks\":[],\"bids_complete_to\":null,\"asks_complete_to\":null}");
 }
 
 static void book_resyncing_has_empty_sides_and_the_last_seq(void **state)
@@ -294,7 +300,8 @@ static void book_resyncing_has_empty_sides_and_the_last_seq(void **state)
     assert_answer(f, "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\",\"depth\":5}",
                   "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\",\"state\":"
                   "\"resyncing\",\"reason\":\"disconnect\",\"seq\":3,\"update_id\":0,"
-                  "\"resyncs\":1,\"bids\":[],\"asks\":[]}");
+                  "\"resyncs\":1,\"bids\":[],\"asks\":[],\"bids_complete_to\":null,\"asks_complete_"
+                  "to\":null}");
 }
 
 /* ---- list ----------------------------------------------------------------------------------- */

@@ -1183,9 +1183,77 @@ static void names_are_metric_labels(void **state)
     assert_string_equal(sync_reason_name(SYNC_REASON_COUNT), "unknown");
 }
 
+/* ---- what a snapshot leaves unknown ---------------------------------------------------------- */
+
+static sync_t *new_cut_sync(size_t snapshot_depth, size_t min_levels)
+{
+    sync_config_t cfg = {
+        .rules = SYNC_RULES_SPOT,
+        .max_levels = 1000,
+        .buffer_max_events = 1000,
+        .snapshot_depth = snapshot_depth,
+        .min_levels = min_levels,
+    };
+    sync_t *s = sync_new(&cfg);
+    assert_non_null(s);
+    return s;
+}
+
+/* A snapshot side as deep as the depth asked for was cut: the book is complete only down to its
+   worst level; a level learned beyond it is still applied and reported. */
+static void a_cut_snapshot_side_is_complete_down_to_its_worst(void **state)
+{
+    (void)state;
+    sync_t *s = new_cut_sync(2, 0);
+    assert_int_equal(spot(s, 11, 12, NONE, NONE), SYNC_BUFFERED);
+    assert_int_equal(snapshot(s, 10, BOOK_BIDS, SIDE("101", "1")), SYNC_SNAPSHOT_APPLIED);
+    dec_t to;
+    assert_true(book_complete_to(sync_book(s), BOOK_BID, &to));
+    assert_int_equal(to.units, 99 * DEC_SCALE);
+    assert_false(book_side_limited(sync_book(s), BOOK_ASK)); /* one ask: the whole side */
+    assert_int_equal(spot(s, 13, 14, SIDE("98", "5"), NONE), SYNC_APPLIED);
+    assert_changes(s, BID("98", "5"));
+    assert_int_equal(book_complete_depth(sync_book(s), BOOK_BID), 2);
+    sync_destroy(&s);
+}
+
+/* When a cut side thins below min_levels, the book resyncs for a fresh snapshot: what lies
+   beyond the old cut is unknown, and the top would soon reach it. */
+static void a_cut_side_that_thins_resyncs(void **state)
+{
+    (void)state;
+    sync_t *s = new_cut_sync(6, 3);
+    assert_int_equal(spot(s, 11, 12, NONE, NONE), SYNC_BUFFERED);
+    assert_int_equal(
+        snapshot(s, 10, SIDE("100", "1", "99", "1", "98", "1", "97", "1", "96", "1", "95", "1"),
+                 BOOK_ASKS),
+        SYNC_SNAPSHOT_APPLIED);
+    assert_int_equal(spot(s, 13, 14, SIDE("100", "0", "99", "0", "98", "0"), NONE), SYNC_APPLIED);
+    assert_int_equal(spot(s, 15, 16, SIDE("97", "0"), NONE), SYNC_BROKEN);
+    assert_resyncing(s, SYNC_REASON_THIN);
+    sync_destroy(&s);
+}
+
+/* A snapshot side shorter than the depth asked for is the whole side: nothing is cut, new far
+   levels are kept, and thinning does not matter. */
+static void a_short_snapshot_side_is_the_whole_side(void **state)
+{
+    (void)state;
+    sync_t *s = new_cut_sync(4, 3);
+    assert_int_equal(spot(s, 11, 12, NONE, NONE), SYNC_BUFFERED);
+    assert_int_equal(snapshot(s, 10, BOOK_BIDS, BOOK_ASKS), SYNC_SNAPSHOT_APPLIED);
+    assert_int_equal(spot(s, 13, 14, SIDE("100", "0", "50", "1"), NONE), SYNC_APPLIED);
+    assert_side(s, BOOK_BID, SIDE("99", "1", "50", "1"));
+    assert_int_equal(sync_state(s), SYNC_SYNCED);
+    sync_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_cut_snapshot_side_is_complete_down_to_its_worst),
+        cmocka_unit_test(a_cut_side_that_thins_resyncs),
+        cmocka_unit_test(a_short_snapshot_side_is_the_whole_side),
         cmocka_unit_test(spot_events_before_the_snapshot_are_buffered),
         cmocka_unit_test(spot_buffered_events_up_to_last_update_id_are_dropped),
         cmocka_unit_test(spot_first_event_straddling_the_snapshot_is_applied),
