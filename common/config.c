@@ -12,6 +12,7 @@
  * a hash table here.
  */
 #include "config.h"
+#include "errmsg.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -35,18 +36,6 @@ struct config_t {
     config_entry_t *entries;
     size_t count;
 };
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 const char *config_env_name(const char *key, char *buf, size_t buf_len)
 {
@@ -117,9 +106,10 @@ static void unknown_key_err(const config_t *self, const char *source, const char
         }
     }
     if (best && best_d <= 3)
-        set_err(err, err_len, "%s: unknown key \"%s\" (did you mean \"%s\"?)", source, key, best);
+        errmsg_set(err, err_len, "%s: unknown key \"%s\" (did you mean \"%s\"?)", source, key,
+                   best);
     else
-        set_err(err, err_len, "%s: unknown key \"%s\"", source, key);
+        errmsg_set(err, err_len, "%s: unknown key \"%s\"", source, key);
 }
 
 static const char *json_type_name(const cJSON *v)
@@ -285,7 +275,7 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
             break;
         double d = in->valuedouble;
         if (d != d || d < -EXACT_INT_LIMIT || d > EXACT_INT_LIMIT || d != (double)(int64_t)d) {
-            set_err(problem, len, "expected an integer, got %g", d);
+            errmsg_set(problem, len, "expected an integer, got %g", d);
             return NULL;
         }
         int64_t v = (int64_t)d;
@@ -293,12 +283,12 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
             char text[32];
             snprintf(text, sizeof text, "%lld", (long long)v);
             if (!is_choice(key->choices, text)) {
-                set_err(problem, len, "%lld is not one of %s", (long long)v, choices);
+                errmsg_set(problem, len, "%lld is not one of %s", (long long)v, choices);
                 return NULL;
             }
         } else if (v < key->min || v > key->max) {
-            set_err(problem, len, "%lld is out of range (%lld..%lld)", (long long)v,
-                    (long long)key->min, (long long)key->max);
+            errmsg_set(problem, len, "%lld is out of range (%lld..%lld)", (long long)v,
+                       (long long)key->min, (long long)key->max);
             return NULL;
         }
         return cJSON_CreateNumber((double)v);
@@ -312,13 +302,13 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
             break;
         const char *s = in->valuestring;
         if (key->type == CONFIG_STRING && key->choices && !is_choice(key->choices, s)) {
-            set_err(problem, len, "\"%s\" is not one of %s", s, choices);
+            errmsg_set(problem, len, "\"%s\" is not one of %s", s, choices);
             return NULL;
         }
         if ((key->type == CONFIG_ENDPOINT && !valid_endpoint(s)) ||
             (key->type == CONFIG_HOSTPORT && !valid_hostport(s)) ||
             (key->type == CONFIG_URL && !valid_url(s))) {
-            set_err(problem, len, "\"%s\" is not %s", s, type_expectation(key->type));
+            errmsg_set(problem, len, "\"%s\" is not %s", s, type_expectation(key->type));
             return NULL;
         }
         if (key->type == CONFIG_URL) {
@@ -337,14 +327,14 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
         if (key->type == CONFIG_SYMBOLS && cJSON_IsString(in)) {
             if (strcasecmp(in->valuestring, "ALL") == 0)
                 return cJSON_CreateString("ALL");
-            set_err(problem, len, "expected \"ALL\" or a list of symbols, got \"%s\"",
-                    in->valuestring);
+            errmsg_set(problem, len, "expected \"ALL\" or a list of symbols, got \"%s\"",
+                       in->valuestring);
             return NULL;
         }
         if (!cJSON_IsArray(in))
             break;
         if (key->type == CONFIG_SYMBOLS && cJSON_GetArraySize(in) == 0) {
-            set_err(problem, len, "the list is empty (to turn a market off, set enabled=false)");
+            errmsg_set(problem, len, "the list is empty (to turn a market off, set enabled=false)");
             return NULL;
         }
         cJSON *out = cJSON_CreateArray();
@@ -355,8 +345,8 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
         cJSON_ArrayForEach(item, in)
         {
             if (!cJSON_IsString(item)) {
-                set_err(problem, len, "item %d: expected a string, got %s", index,
-                        json_type_name(item));
+                errmsg_set(problem, len, "item %d: expected a string, got %s", index,
+                           json_type_name(item));
                 cJSON_Delete(out);
                 return NULL;
             }
@@ -364,9 +354,9 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
             const char *s = item->valuestring;
             if (key->type == CONFIG_SYMBOLS) {
                 if (!valid_symbol(s)) {
-                    set_err(problem, len,
-                            "item %d: \"%s\" is not a symbol (1 to %d letters, digits or '_')",
-                            index, s, SYMBOL_MAX_LEN);
+                    errmsg_set(problem, len,
+                               "item %d: \"%s\" is not a symbol (1 to %d letters, digits or '_')",
+                               index, s, SYMBOL_MAX_LEN);
                     cJSON_Delete(out);
                     return NULL;
                 }
@@ -376,7 +366,7 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
                 value[n] = '\0';
                 s = value;
             } else if (key->choices && !is_choice(key->choices, s)) {
-                set_err(problem, len, "item %d: \"%s\" is not one of %s", index, s, choices);
+                errmsg_set(problem, len, "item %d: \"%s\" is not one of %s", index, s, choices);
                 cJSON_Delete(out);
                 return NULL;
             }
@@ -384,7 +374,7 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
             cJSON_ArrayForEach(seen, out)
             {
                 if (strcmp(seen->valuestring, s) == 0) {
-                    set_err(problem, len, "item %d: \"%s\" is listed twice", index, s);
+                    errmsg_set(problem, len, "item %d: \"%s\" is listed twice", index, s);
                     cJSON_Delete(out);
                     return NULL;
                 }
@@ -395,25 +385,26 @@ static cJSON *validate_value(const config_key_t *key, const cJSON *in, char *pro
         return out;
     }
     }
-    set_err(problem, len, "expected %s, got %s", type_expectation(key->type), json_type_name(in));
+    errmsg_set(problem, len, "expected %s, got %s", type_expectation(key->type),
+               json_type_name(in));
     return NULL;
 }
 
-static int set_value(config_entry_t *entry, const cJSON *in, const char *origin,
-                     const char *source, char *err, size_t err_len)
+static int set_value(config_entry_t *entry, const cJSON *in, const char *origin, const char *source,
+                     char *err, size_t err_len)
 {
     char problem[768];
     problem[0] = '\0';
     cJSON *value = validate_value(entry->key, in, problem, sizeof problem);
     if (!value) {
-        set_err(err, err_len, "%s: key \"%s\": %s", source, entry->key->key,
-                problem[0] ? problem : "out of memory");
+        errmsg_set(err, err_len, "%s: key \"%s\": %s", source, entry->key->key,
+                   problem[0] ? problem : "out of memory");
         return -1;
     }
     char *origin_copy = strdup(origin);
     if (!origin_copy) {
         cJSON_Delete(value);
-        set_err(err, err_len, "%s: out of memory", source);
+        errmsg_set(err, err_len, "%s: out of memory", source);
         return -1;
     }
     cJSON_Delete(entry->value);
@@ -440,8 +431,8 @@ config_t *config_new(void)
         self->entries[i].key = &keys[i];
         cJSON *def = cJSON_Parse(keys[i].def);
         char err[1024];
-        int rc = def ? set_value(&self->entries[i], def, "default", "default", err, sizeof err)
-                     : -1;
+        int rc =
+            def ? set_value(&self->entries[i], def, "default", "default", err, sizeof err) : -1;
         cJSON_Delete(def);
         if (rc != 0) {
             /* A default that fails its own schema is a bug in config_schema.c. */
@@ -477,15 +468,15 @@ static int apply_object(config_t *self, const cJSON *obj, const char *prefix, co
     {
         for (const cJSON *other = obj->child; other != child; other = other->next) {
             if (strcmp(other->string, child->string) == 0) {
-                set_err(err, err_len, "%s: key \"%s%s%s\" appears twice", path, prefix,
-                        *prefix ? "." : "", child->string);
+                errmsg_set(err, err_len, "%s: key \"%s%s%s\" appears twice", path, prefix,
+                           *prefix ? "." : "", child->string);
                 return -1;
             }
         }
         char key[512];
         int n = snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", child->string);
         if (n < 0 || (size_t)n >= sizeof key) {
-            set_err(err, err_len, "%s: key \"%.60s...\" is too long", path, key);
+            errmsg_set(err, err_len, "%s: key \"%.60s...\" is too long", path, key);
             return -1;
         }
         config_entry_t *entry = find_entry(self, key);
@@ -521,13 +512,13 @@ int config_load_file(config_t *self, const char *path, char *err, size_t err_len
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        errmsg_set(err, err_len, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     char *text = malloc(CONFIG_FILE_MAX_BYTES + 1);
     if (!text) {
         fclose(f);
-        set_err(err, err_len, "%s: out of memory", path);
+        errmsg_set(err, err_len, "%s: out of memory", path);
         return -1;
     }
     size_t len = fread(text, 1, CONFIG_FILE_MAX_BYTES + 1, f);
@@ -535,18 +526,18 @@ int config_load_file(config_t *self, const char *path, char *err, size_t err_len
     fclose(f);
     if (read_failed) {
         free(text);
-        set_err(err, err_len, "%s: read error", path);
+        errmsg_set(err, err_len, "%s: read error", path);
         return -1;
     }
     if (len > CONFIG_FILE_MAX_BYTES) {
         free(text);
-        set_err(err, err_len, "%s: larger than %u bytes", path, CONFIG_FILE_MAX_BYTES);
+        errmsg_set(err, err_len, "%s: larger than %u bytes", path, CONFIG_FILE_MAX_BYTES);
         return -1;
     }
     text[len] = '\0';
     if (strlen(text) != len) {
         free(text);
-        set_err(err, err_len, "%s: contains a NUL byte", path);
+        errmsg_set(err, err_len, "%s: contains a NUL byte", path);
         return -1;
     }
 
@@ -557,15 +548,15 @@ int config_load_file(config_t *self, const char *path, char *err, size_t err_len
         int line = 0, column = 0;
         if (at && at >= text && at <= text + len)
             line_and_column(text, at, &line, &column);
-        set_err(err, err_len, "%s:%d:%d: invalid JSON", path, line, column);
+        errmsg_set(err, err_len, "%s:%d:%d: invalid JSON", path, line, column);
         free(text);
         return -1;
     }
     free(text);
     int rc;
     if (!cJSON_IsObject(root)) {
-        set_err(err, err_len, "%s: the top level must be an object, got %s", path,
-                json_type_name(root));
+        errmsg_set(err, err_len, "%s: the top level must be an object, got %s", path,
+                   json_type_name(root));
         rc = -1;
     } else {
         rc = apply_object(self, root, "", path, err, err_len);
@@ -587,7 +578,7 @@ static cJSON *text_to_json(const config_key_t *key, const char *text, char *prob
             if (strcasecmp(text, no[i]) == 0)
                 return cJSON_CreateFalse();
         }
-        set_err(problem, len, "expected a boolean (true or false), got \"%s\"", text);
+        errmsg_set(problem, len, "expected a boolean (true or false), got \"%s\"", text);
         return NULL;
     }
     case CONFIG_INT: {
@@ -596,7 +587,7 @@ static cJSON *text_to_json(const config_key_t *key, const char *text, char *prob
         long long v = strtoll(text, &end, 10);
         if (!*text || *end || errno == ERANGE || isspace((unsigned char)*text) ||
             (double)v > EXACT_INT_LIMIT || (double)v < -EXACT_INT_LIMIT) {
-            set_err(problem, len, "expected an integer, got \"%s\"", text);
+            errmsg_set(problem, len, "expected an integer, got \"%s\"", text);
             return NULL;
         }
         return cJSON_CreateNumber((double)v);
@@ -614,7 +605,7 @@ static cJSON *text_to_json(const config_key_t *key, const char *text, char *prob
         if (*p == '[') {
             cJSON *v = cJSON_Parse(p);
             if (!v)
-                set_err(problem, len, "invalid JSON list \"%s\"", text);
+                errmsg_set(problem, len, "invalid JSON list \"%s\"", text);
             return v;
         }
         if (key->type == CONFIG_SYMBOLS && strcasecmp(p, "ALL") == 0)
@@ -630,7 +621,7 @@ static cJSON *text_to_json(const config_key_t *key, const char *text, char *prob
             while (e > b && isspace((unsigned char)e[-1]))
                 e--;
             if (e == b) {
-                set_err(problem, len, "empty item in \"%s\"", text);
+                errmsg_set(problem, len, "empty item in \"%s\"", text);
                 cJSON_Delete(arr);
                 return NULL;
             }
@@ -657,8 +648,8 @@ static int apply_text(config_t *self, const char *key, const char *text, const c
     problem[0] = '\0';
     cJSON *value = text_to_json(entry->key, text, problem, sizeof problem);
     if (!value) {
-        set_err(err, err_len, "%s: key \"%s\": %s", source, key,
-                problem[0] ? problem : "out of memory");
+        errmsg_set(err, err_len, "%s: key \"%s\": %s", source, key,
+                   problem[0] ? problem : "out of memory");
         return -1;
     }
     int rc = set_value(entry, value, origin, source, err, err_len);
@@ -692,9 +683,10 @@ int config_apply_env(config_t *self, char *const *envp, char *err, size_t err_le
         char source[300];
         snprintf(source, sizeof source, "environment %s", name);
         if (!match) {
-            set_err(err, err_len, "%s: no such key (names are BOOKCAST_ + the key in upper case "
-                                  "with '_' for '.', e.g. BOOKCAST_RECORDER_DB_PATH)",
-                    source);
+            errmsg_set(err, err_len,
+                       "%s: no such key (names are BOOKCAST_ + the key in upper case "
+                       "with '_' for '.', e.g. BOOKCAST_RECORDER_DB_PATH)",
+                       source);
             return -1;
         }
         char origin[300];
@@ -709,7 +701,7 @@ int config_apply_assignment(config_t *self, const char *assignment, char *err, s
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) {
-        set_err(err, err_len, "--set %s: expected key.path=value", assignment);
+        errmsg_set(err, err_len, "--set %s: expected key.path=value", assignment);
         return -1;
     }
     char key[256];

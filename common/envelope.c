@@ -39,6 +39,7 @@
  * writer that frames wrongly, is caught by the length and consistency checks).
  */
 #include "envelope.h"
+#include "errmsg.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -91,19 +92,6 @@ typedef struct {
     uint64_t request_id;
     const uint8_t *symbol; /* symbol_len bytes; read only after the bounds are checked */
 } wire_t;
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err == NULL || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 static void put_u16(uint8_t *p, uint16_t v)
 {
@@ -219,121 +207,122 @@ void envelope_header_init(envelope_header_t *h, envelope_kind_t kind, market_t m
 static int check_fixed(const wire_t *w, char *err, size_t err_len)
 {
     if (w->version != ENVELOPE_VERSION) {
-        set_err(err, err_len, "envelope: unsupported version %u (this build reads version %d)",
-                w->version, ENVELOPE_VERSION);
+        errmsg_set(err, err_len, "envelope: unsupported version %u (this build reads version %d)",
+                   w->version, ENVELOPE_VERSION);
         return -1;
     }
     if (!kind_known(w->kind)) {
-        set_err(err, err_len, "envelope: unknown kind %u", w->kind);
+        errmsg_set(err, err_len, "envelope: unknown kind %u", w->kind);
         return -1;
     }
     const char *kn = envelope_kind_name((envelope_kind_t)w->kind);
     if (w->market < MARKET_SPOT || w->market > MARKET_COINM) {
-        set_err(err, err_len, "envelope: unknown market %u", w->market);
+        errmsg_set(err, err_len, "envelope: unknown market %u", w->market);
         return -1;
     }
     if (w->flags & ~ENVELOPE_FLAGS_KNOWN) {
-        set_err(err, err_len, "envelope: unknown flag bits 0x%02x",
-                w->flags & ~ENVELOPE_FLAGS_KNOWN);
+        errmsg_set(err, err_len, "envelope: unknown flag bits 0x%02x",
+                   w->flags & ~ENVELOPE_FLAGS_KNOWN);
         return -1;
     }
     if ((w->flags & ENVELOPE_FLAG_OVERLAP) && w->kind != ENVELOPE_WS_TEXT) {
-        set_err(err, err_len, "envelope: flag OVERLAP on kind %s (only WS_TEXT frames overlap)",
-                kn);
+        errmsg_set(err, err_len, "envelope: flag OVERLAP on kind %s (only WS_TEXT frames overlap)",
+                   kn);
         return -1;
     }
     if (w->reserved0 != 0) {
-        set_err(err, err_len, "envelope: reserved byte at offset %d is 0x%02x, must be 0",
-                OFF_RESERVED0, w->reserved0);
+        errmsg_set(err, err_len, "envelope: reserved byte at offset %d is 0x%02x, must be 0",
+                   OFF_RESERVED0, w->reserved0);
         return -1;
     }
     if (w->reserved1 != 0) {
-        set_err(err, err_len, "envelope: reserved bytes at offset %d are 0x%04x, must be 0",
-                OFF_RESERVED1, w->reserved1);
+        errmsg_set(err, err_len, "envelope: reserved bytes at offset %d are 0x%04x, must be 0",
+                   OFF_RESERVED1, w->reserved1);
         return -1;
     }
     if (w->symbol_len > ENVELOPE_SYMBOL_MAX) {
-        set_err(err, err_len, "envelope: symbol length %zu exceeds %d", w->symbol_len,
-                ENVELOPE_SYMBOL_MAX);
+        errmsg_set(err, err_len, "envelope: symbol length %zu exceeds %d", w->symbol_len,
+                   ENVELOPE_SYMBOL_MAX);
         return -1;
     }
     if (w->header_len != ENVELOPE_FIXED_HEADER_SIZE + w->symbol_len) {
-        set_err(err, err_len, "envelope: header length %zu but symbol length %zu makes it %zu",
-                w->header_len, w->symbol_len, ENVELOPE_FIXED_HEADER_SIZE + w->symbol_len);
+        errmsg_set(err, err_len, "envelope: header length %zu but symbol length %zu makes it %zu",
+                   w->header_len, w->symbol_len, ENVELOPE_FIXED_HEADER_SIZE + w->symbol_len);
         return -1;
     }
     if (w->payload_len > ENVELOPE_MAX_PAYLOAD) {
-        set_err(err, err_len, "envelope: payload length %zu exceeds the maximum %u", w->payload_len,
-                ENVELOPE_MAX_PAYLOAD);
+        errmsg_set(err, err_len, "envelope: payload length %zu exceeds the maximum %u",
+                   w->payload_len, ENVELOPE_MAX_PAYLOAD);
         return -1;
     }
     if (w->instance_id == 0) {
-        set_err(err, err_len, "envelope: instance id 0 (a collector draws a nonzero one)");
+        errmsg_set(err, err_len, "envelope: instance id 0 (a collector draws a nonzero one)");
         return -1;
     }
     if (kind_has_connection(w->kind) && w->conn_id == ENVELOPE_CONN_NONE) {
-        set_err(err, err_len, "envelope: kind %s needs a connection id >= 1", kn);
+        errmsg_set(err, err_len, "envelope: kind %s needs a connection id >= 1", kn);
         return -1;
     }
     if (!kind_has_connection(w->kind) && w->conn_id != ENVELOPE_CONN_NONE) {
-        set_err(err, err_len, "envelope: kind %s must have connection id 0, not %u", kn,
-                (unsigned)w->conn_id);
+        errmsg_set(err, err_len, "envelope: kind %s must have connection id 0, not %u", kn,
+                   (unsigned)w->conn_id);
         return -1;
     }
     if (w->seq == 0) {
-        set_err(err, err_len, "envelope: sequence 0 (sequences start at 1)");
+        errmsg_set(err, err_len, "envelope: sequence 0 (sequences start at 1)");
         return -1;
     }
     if (w->kind == ENVELOPE_CONN_UP && w->seq != 1) {
-        set_err(err, err_len, "envelope: CONN_UP with sequence %llu, must be 1",
-                (unsigned long long)w->seq);
+        errmsg_set(err, err_len, "envelope: CONN_UP with sequence %llu, must be 1",
+                   (unsigned long long)w->seq);
         return -1;
     }
     if (w->recv_ts_ns <= 0) {
-        set_err(err, err_len, "envelope: receive time %lld ns is not after the epoch",
-                (long long)w->recv_ts_ns);
+        errmsg_set(err, err_len, "envelope: receive time %lld ns is not after the epoch",
+                   (long long)w->recv_ts_ns);
         return -1;
     }
     if (!kind_is_snapshot(w->kind)) {
         if (w->symbol_len != 0) {
-            set_err(err, err_len, "envelope: kind %s must not carry a symbol (length %zu)", kn,
-                    w->symbol_len);
+            errmsg_set(err, err_len, "envelope: kind %s must not carry a symbol (length %zu)", kn,
+                       w->symbol_len);
             return -1;
         }
         if (w->request_id != 0) {
-            set_err(err, err_len, "envelope: kind %s must not carry a request id (got %llu)", kn,
-                    (unsigned long long)w->request_id);
+            errmsg_set(err, err_len, "envelope: kind %s must not carry a request id (got %llu)", kn,
+                       (unsigned long long)w->request_id);
             return -1;
         }
         if (w->http_status != 0) {
-            set_err(err, err_len, "envelope: kind %s must not carry an HTTP status (got %u)", kn,
-                    (unsigned)w->http_status);
+            errmsg_set(err, err_len, "envelope: kind %s must not carry an HTTP status (got %u)", kn,
+                       (unsigned)w->http_status);
             return -1;
         }
         return 0;
     }
     if (w->symbol_len == 0) {
-        set_err(err, err_len, "envelope: kind %s needs a symbol", kn);
+        errmsg_set(err, err_len, "envelope: kind %s needs a symbol", kn);
         return -1;
     }
     if (w->request_id == 0) {
-        set_err(err, err_len, "envelope: kind %s needs a request id >= 1", kn);
+        errmsg_set(err, err_len, "envelope: kind %s needs a request id >= 1", kn);
         return -1;
     }
     if (w->kind == ENVELOPE_SNAPSHOT && (w->http_status < 200 || w->http_status > 299)) {
-        set_err(err, err_len, "envelope: HTTP status %u out of range 200..299 for SNAPSHOT",
-                (unsigned)w->http_status);
+        errmsg_set(err, err_len, "envelope: HTTP status %u out of range 200..299 for SNAPSHOT",
+                   (unsigned)w->http_status);
         return -1;
     }
     if (w->kind == ENVELOPE_SNAPSHOT_ERROR && w->http_status != 0 &&
         (w->http_status < 100 || w->http_status > 599)) {
-        set_err(err, err_len,
-                "envelope: HTTP status %u out of range (0 or 100..599) for SNAPSHOT_ERROR",
-                (unsigned)w->http_status);
+        errmsg_set(err, err_len,
+                   "envelope: HTTP status %u out of range (0 or 100..599) for SNAPSHOT_ERROR",
+                   (unsigned)w->http_status);
         return -1;
     }
     if (w->kind == ENVELOPE_SNAPSHOT_ERROR && w->http_status == 0 && w->payload_len == 0) {
-        set_err(err, err_len, "envelope: SNAPSHOT_ERROR with status 0 needs a reason as payload");
+        errmsg_set(err, err_len,
+                   "envelope: SNAPSHOT_ERROR with status 0 needs a reason as payload");
         return -1;
     }
     return 0;
@@ -345,8 +334,9 @@ static int check_symbol(const wire_t *w, char *err, size_t err_len)
     for (size_t i = 0; i < w->symbol_len; i++) {
         uint8_t c = w->symbol[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
-            set_err(err, err_len, "envelope: symbol byte 0x%02x at index %zu is not in [A-Z0-9_]",
-                    (unsigned)c, i);
+            errmsg_set(err, err_len,
+                       "envelope: symbol byte 0x%02x at index %zu is not in [A-Z0-9_]", (unsigned)c,
+                       i);
             return -1;
         }
     }
@@ -364,11 +354,11 @@ size_t envelope_encode(const envelope_header_t *h, const void *payload, size_t p
                        void *buf, size_t buf_len, char *err, size_t err_len)
 {
     if (h == NULL || buf == NULL) {
-        set_err(err, err_len, "envelope: no header or no buffer to encode");
+        errmsg_set(err, err_len, "envelope: no header or no buffer to encode");
         return 0;
     }
     if (payload == NULL && payload_len > 0) {
-        set_err(err, err_len, "envelope: payload length %zu but no payload", payload_len);
+        errmsg_set(err, err_len, "envelope: payload length %zu but no payload", payload_len);
         return 0;
     }
     size_t symbol_len = strnlen(h->symbol, sizeof h->symbol);
@@ -392,7 +382,8 @@ size_t envelope_encode(const envelope_header_t *h, const void *payload, size_t p
         return 0;
     size_t total = w.header_len + payload_len;
     if (buf_len < total) {
-        set_err(err, err_len, "envelope: buffer of %zu bytes, the frame needs %zu", buf_len, total);
+        errmsg_set(err, err_len, "envelope: buffer of %zu bytes, the frame needs %zu", buf_len,
+                   total);
         return 0;
     }
 
@@ -424,25 +415,25 @@ int envelope_decode(const void *msg, size_t msg_len, envelope_header_t *h, const
                     size_t *payload_len, char *err, size_t err_len)
 {
     if (h == NULL || payload == NULL || payload_len == NULL || (msg == NULL && msg_len > 0)) {
-        set_err(err, err_len, "envelope: NULL argument to decode");
+        errmsg_set(err, err_len, "envelope: NULL argument to decode");
         return -1;
     }
     const uint8_t *p = msg;
     /* Magic and version are checked as soon as they are there, so that a frame of another
        version is reported as such even if its header is shorter than ours. */
     if (msg_len >= 4 && memcmp(p + OFF_MAGIC, ENVELOPE_MAGIC, 4) != 0) {
-        set_err(err, err_len, "envelope: bad magic %02x %02x %02x %02x (expected \"%s\")", p[0],
-                p[1], p[2], p[3], ENVELOPE_MAGIC);
+        errmsg_set(err, err_len, "envelope: bad magic %02x %02x %02x %02x (expected \"%s\")", p[0],
+                   p[1], p[2], p[3], ENVELOPE_MAGIC);
         return -1;
     }
     if (msg_len > OFF_VERSION && p[OFF_VERSION] != ENVELOPE_VERSION) {
-        set_err(err, err_len, "envelope: unsupported version %u (this build reads version %d)",
-                (unsigned)p[OFF_VERSION], ENVELOPE_VERSION);
+        errmsg_set(err, err_len, "envelope: unsupported version %u (this build reads version %d)",
+                   (unsigned)p[OFF_VERSION], ENVELOPE_VERSION);
         return -1;
     }
     if (msg_len < ENVELOPE_FIXED_HEADER_SIZE) {
-        set_err(err, err_len, "envelope: message is %zu bytes, shorter than the %d-byte header",
-                msg_len, ENVELOPE_FIXED_HEADER_SIZE);
+        errmsg_set(err, err_len, "envelope: message is %zu bytes, shorter than the %d-byte header",
+                   msg_len, ENVELOPE_FIXED_HEADER_SIZE);
         return -1;
     }
 
@@ -467,15 +458,15 @@ int envelope_decode(const void *msg, size_t msg_len, envelope_header_t *h, const
     if (check_fixed(&w, err, err_len) != 0)
         return -1;
     if (msg_len < w.header_len) {
-        set_err(err, err_len, "envelope: message is %zu bytes, shorter than its %zu-byte header",
-                msg_len, w.header_len);
+        errmsg_set(err, err_len, "envelope: message is %zu bytes, shorter than its %zu-byte header",
+                   msg_len, w.header_len);
         return -1;
     }
     if (check_symbol(&w, err, err_len) != 0)
         return -1;
     if (msg_len - w.header_len != w.payload_len) {
-        set_err(err, err_len, "envelope: payload length %zu but %zu bytes follow the header",
-                w.payload_len, msg_len - w.header_len);
+        errmsg_set(err, err_len, "envelope: payload length %zu but %zu bytes follow the header",
+                   w.payload_len, msg_len - w.header_len);
         return -1;
     }
 
@@ -524,21 +515,22 @@ static int check_control(envelope_kind_t kind, const envelope_control_t *c, char
                          size_t err_len)
 {
     if (!kind_is_control(kind)) {
-        set_err(err, err_len, "envelope: kind %s has no control payload", envelope_kind_name(kind));
+        errmsg_set(err, err_len, "envelope: kind %s has no control payload",
+                   envelope_kind_name(kind));
         return -1;
     }
     if (c->stream_count > 0 && c->streams == NULL) {
-        set_err(err, err_len, "envelope: %zu streams but no stream list", c->stream_count);
+        errmsg_set(err, err_len, "envelope: %zu streams but no stream list", c->stream_count);
         return -1;
     }
     for (size_t i = 0; i < c->stream_count; i++) {
         const char *s = c->streams[i];
         size_t n = s ? strlen(s) : 0;
         if (n == 0 || n > STREAM_NAME_MAX || !printable_no_space(s)) {
-            set_err(err, err_len,
-                    "envelope: stream %zu is not a stream name (1..%d printable ASCII bytes, "
-                    "no space)",
-                    i, STREAM_NAME_MAX);
+            errmsg_set(err, err_len,
+                       "envelope: stream %zu is not a stream name (1..%d printable ASCII bytes, "
+                       "no space)",
+                       i, STREAM_NAME_MAX);
             return -1;
         }
     }
@@ -546,30 +538,30 @@ static int check_control(envelope_kind_t kind, const envelope_control_t *c, char
         if (c->url == NULL ||
             (strncmp(c->url, "ws://", 5) != 0 && strncmp(c->url, "wss://", 6) != 0) ||
             !printable_no_space(c->url)) {
-            set_err(err, err_len, "envelope: CONN_UP needs a ws:// or wss:// url");
+            errmsg_set(err, err_len, "envelope: CONN_UP needs a ws:// or wss:// url");
             return -1;
         }
     } else if (c->url != NULL) {
-        set_err(err, err_len, "envelope: url only belongs to CONN_UP");
+        errmsg_set(err, err_len, "envelope: url only belongs to CONN_UP");
         return -1;
     }
     if (kind == ENVELOPE_CONN_DOWN) {
         if (c->reason == NULL || c->reason[0] == '\0') {
-            set_err(err, err_len, "envelope: CONN_DOWN needs a nonempty reason");
+            errmsg_set(err, err_len, "envelope: CONN_DOWN needs a nonempty reason");
             return -1;
         }
     } else if (c->reason != NULL) {
-        set_err(err, err_len, "envelope: reason only belongs to CONN_DOWN");
+        errmsg_set(err, err_len, "envelope: reason only belongs to CONN_DOWN");
         return -1;
     }
     if (kind == ENVELOPE_OVERFLOW) {
         if (c->frames_dropped < 1 || c->frames_dropped > FRAMES_DROPPED_MAX) {
-            set_err(err, err_len, "envelope: OVERFLOW frames_dropped %llu not in 1..2^53",
-                    (unsigned long long)c->frames_dropped);
+            errmsg_set(err, err_len, "envelope: OVERFLOW frames_dropped %llu not in 1..2^53",
+                       (unsigned long long)c->frames_dropped);
             return -1;
         }
     } else if (c->frames_dropped != 0) {
-        set_err(err, err_len, "envelope: frames_dropped only belongs to OVERFLOW");
+        errmsg_set(err, err_len, "envelope: frames_dropped only belongs to OVERFLOW");
         return -1;
     }
     return 0;
@@ -579,7 +571,7 @@ char *envelope_control_format(envelope_kind_t kind, const envelope_control_t *ct
                               size_t err_len)
 {
     if (ctl == NULL) {
-        set_err(err, err_len, "envelope: no control payload to format");
+        errmsg_set(err, err_len, "envelope: no control payload to format");
         return NULL;
     }
     if (check_control(kind, ctl, err, err_len) != 0)
@@ -622,8 +614,8 @@ char *envelope_control_format(envelope_kind_t kind, const envelope_control_t *ct
     return out;
 oom:
     cJSON_Delete(root);
-    set_err(err, err_len, "envelope: out of memory formatting a %s payload",
-            envelope_kind_name(kind));
+    errmsg_set(err, err_len, "envelope: out of memory formatting a %s payload",
+               envelope_kind_name(kind));
     return NULL;
 }
 
@@ -647,13 +639,13 @@ static char *dup_string_member(const cJSON *root, const char *key, envelope_kind
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!cJSON_IsString(v) || v->valuestring == NULL) {
-        set_err(err, err_len, "envelope: %s payload needs a string \"%s\"",
-                envelope_kind_name(kind), key);
+        errmsg_set(err, err_len, "envelope: %s payload needs a string \"%s\"",
+                   envelope_kind_name(kind), key);
         return NULL;
     }
     char *s = strdup(v->valuestring);
     if (s == NULL)
-        set_err(err, err_len, "envelope: out of memory");
+        errmsg_set(err, err_len, "envelope: out of memory");
     return s;
 }
 
@@ -661,15 +653,17 @@ envelope_control_t *envelope_control_parse(envelope_kind_t kind, const void *pay
                                            size_t payload_len, char *err, size_t err_len)
 {
     if (!kind_is_control(kind)) {
-        set_err(err, err_len, "envelope: kind %s has no control payload", envelope_kind_name(kind));
+        errmsg_set(err, err_len, "envelope: kind %s has no control payload",
+                   envelope_kind_name(kind));
         return NULL;
     }
     if (payload == NULL && payload_len > 0) {
-        set_err(err, err_len, "envelope: payload length %zu but no payload", payload_len);
+        errmsg_set(err, err_len, "envelope: payload length %zu but no payload", payload_len);
         return NULL;
     }
     if (payload_len > 0 && memchr(payload, '\0', payload_len) != NULL) {
-        set_err(err, err_len, "envelope: %s payload contains a NUL byte", envelope_kind_name(kind));
+        errmsg_set(err, err_len, "envelope: %s payload contains a NUL byte",
+                   envelope_kind_name(kind));
         return NULL;
     }
     /* A NUL-terminated copy: cJSON then never has a reason to look past the payload. */
@@ -677,7 +671,7 @@ envelope_control_t *envelope_control_parse(envelope_kind_t kind, const void *pay
     envelope_control_t *c = calloc(1, sizeof *c);
     cJSON *root = NULL;
     if (text == NULL || c == NULL) {
-        set_err(err, err_len, "envelope: out of memory");
+        errmsg_set(err, err_len, "envelope: out of memory");
         goto fail;
     }
     if (payload_len > 0)
@@ -685,35 +679,35 @@ envelope_control_t *envelope_control_parse(envelope_kind_t kind, const void *pay
     text[payload_len] = '\0';
     root = cJSON_ParseWithOpts(text, NULL, 1);
     if (!cJSON_IsObject(root)) {
-        set_err(err, err_len, "envelope: %s payload is not a JSON object",
-                envelope_kind_name(kind));
+        errmsg_set(err, err_len, "envelope: %s payload is not a JSON object",
+                   envelope_kind_name(kind));
         goto fail;
     }
 
     const cJSON *streams = cJSON_GetObjectItemCaseSensitive(root, "streams");
     if (!cJSON_IsArray(streams)) {
-        set_err(err, err_len, "envelope: %s payload needs an array \"streams\"",
-                envelope_kind_name(kind));
+        errmsg_set(err, err_len, "envelope: %s payload needs an array \"streams\"",
+                   envelope_kind_name(kind));
         goto fail;
     }
     size_t n = (size_t)cJSON_GetArraySize(streams);
     if (n > 0) {
         c->streams = calloc(n, sizeof *c->streams);
         if (c->streams == NULL) {
-            set_err(err, err_len, "envelope: out of memory");
+            errmsg_set(err, err_len, "envelope: out of memory");
             goto fail;
         }
     }
     const cJSON *item = streams->child;
     for (size_t i = 0; i < n && item != NULL; i++, item = item->next) {
         if (!cJSON_IsString(item) || item->valuestring == NULL) {
-            set_err(err, err_len, "envelope: %s stream %zu is not a string",
-                    envelope_kind_name(kind), i);
+            errmsg_set(err, err_len, "envelope: %s stream %zu is not a string",
+                       envelope_kind_name(kind), i);
             goto fail;
         }
         c->streams[i] = strdup(item->valuestring);
         if (c->streams[i] == NULL) {
-            set_err(err, err_len, "envelope: out of memory");
+            errmsg_set(err, err_len, "envelope: out of memory");
             goto fail;
         }
         c->stream_count = i + 1;
@@ -729,8 +723,8 @@ envelope_control_t *envelope_control_parse(envelope_kind_t kind, const void *pay
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "frames_dropped");
         double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
         if (!(d >= 1.0 && d <= (double)FRAMES_DROPPED_MAX && (double)(uint64_t)d == d)) {
-            set_err(err, err_len,
-                    "envelope: OVERFLOW payload needs an integer \"frames_dropped\" in 1..2^53");
+            errmsg_set(err, err_len,
+                       "envelope: OVERFLOW payload needs an integer \"frames_dropped\" in 1..2^53");
             goto fail;
         }
         c->frames_dropped = (uint64_t)d;

@@ -24,6 +24,7 @@
  * the buffer are written directly rather than copied.
  */
 #include "framefile.h"
+#include "errmsg.h"
 #include "log.h"
 
 #include <errno.h>
@@ -68,19 +69,6 @@ struct framefile_writer {
     char reason[REASON_MAX]; /* the first failure, repeated on later calls */
 };
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err == NULL || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
 static void put_u32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -97,18 +85,18 @@ static uint32_t get_u32(const uint8_t *p)
 framefile_reader_t *framefile_reader_open(const char *path, char *err, size_t err_len)
 {
     if (path == NULL || path[0] == '\0') {
-        set_err(err, err_len, "framefile: no file to read (empty path)");
+        errmsg_set(err, err_len, "framefile: no file to read (empty path)");
         return NULL;
     }
     framefile_reader_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
-        set_err(err, err_len, "framefile: %s: out of memory", path);
+        errmsg_set(err, err_len, "framefile: %s: out of memory", path);
         return NULL;
     }
     self->is_stdin = strcmp(path, "-") == 0;
     self->name = strdup(self->is_stdin ? "stdin" : path);
     if (self->name == NULL) {
-        set_err(err, err_len, "framefile: %s: out of memory", path);
+        errmsg_set(err, err_len, "framefile: %s: out of memory", path);
         goto fail;
     }
     if (self->is_stdin) {
@@ -116,19 +104,19 @@ framefile_reader_t *framefile_reader_open(const char *path, char *err, size_t er
     } else {
         self->fp = fopen(path, "rb");
         if (self->fp == NULL) {
-            set_err(err, err_len, "framefile: cannot open %s for reading: %s", path,
-                    strerror(errno));
+            errmsg_set(err, err_len, "framefile: cannot open %s for reading: %s", path,
+                       strerror(errno));
             goto fail;
         }
     }
     /* fopen opens a directory, and only the first read fails; say so where the path is given. */
     struct stat st;
     if (fstat(fileno(self->fp), &st) != 0) {
-        set_err(err, err_len, "framefile: cannot stat %s: %s", self->name, strerror(errno));
+        errmsg_set(err, err_len, "framefile: cannot stat %s: %s", self->name, strerror(errno));
         goto fail;
     }
     if (S_ISDIR(st.st_mode)) {
-        set_err(err, err_len, "framefile: %s is a directory, not a frame file", self->name);
+        errmsg_set(err, err_len, "framefile: %s is a directory, not a frame file", self->name);
         goto fail;
     }
     return self;
@@ -152,7 +140,7 @@ static int reader_fail(framefile_reader_t *self, char *err, size_t err_len, cons
              "framefile: %s: record at byte offset %" PRIu64 ": %s", self->name,
              self->record_offset, what);
     self->failed = true;
-    set_err(err, err_len, "%s", self->reason);
+    errmsg_set(err, err_len, "%s", self->reason);
     return -1;
 }
 
@@ -160,11 +148,11 @@ int framefile_reader_next(framefile_reader_t *self, const void **frame, size_t *
                           size_t err_len)
 {
     if (self == NULL || frame == NULL || len == NULL) {
-        set_err(err, err_len, "framefile: NULL argument to framefile_reader_next");
+        errmsg_set(err, err_len, "framefile: NULL argument to framefile_reader_next");
         return -1;
     }
     if (self->failed) {
-        set_err(err, err_len, "%s", self->reason);
+        errmsg_set(err, err_len, "%s", self->reason);
         return -1;
     }
     self->record_offset = self->offset;
@@ -238,12 +226,12 @@ void framefile_reader_destroy(framefile_reader_t **self_p)
 framefile_writer_t *framefile_writer_open(const char *path, bool append, char *err, size_t err_len)
 {
     if (path == NULL || path[0] == '\0') {
-        set_err(err, err_len, "framefile: no file to write (empty path)");
+        errmsg_set(err, err_len, "framefile: no file to write (empty path)");
         return NULL;
     }
     framefile_writer_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
-        set_err(err, err_len, "framefile: %s: out of memory", path);
+        errmsg_set(err, err_len, "framefile: %s: out of memory", path);
         return NULL;
     }
     self->fd = -1;
@@ -251,7 +239,7 @@ framefile_writer_t *framefile_writer_open(const char *path, bool append, char *e
     self->name = strdup(self->is_stdout ? "stdout" : path);
     self->buf = malloc(WRITER_BUFFER_SIZE);
     if (self->name == NULL || self->buf == NULL) {
-        set_err(err, err_len, "framefile: %s: out of memory", path);
+        errmsg_set(err, err_len, "framefile: %s: out of memory", path);
         goto fail;
     }
     if (self->is_stdout) {
@@ -260,8 +248,8 @@ framefile_writer_t *framefile_writer_open(const char *path, bool append, char *e
         int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
         self->fd = open(path, flags, 0666);
         if (self->fd < 0) {
-            set_err(err, err_len, "framefile: cannot open %s for writing: %s", path,
-                    strerror(errno));
+            errmsg_set(err, err_len, "framefile: cannot open %s for writing: %s", path,
+                       strerror(errno));
             goto fail;
         }
     }
@@ -314,15 +302,15 @@ int framefile_writer_write(framefile_writer_t *self, const void *frame, size_t l
                            size_t err_len)
 {
     if (self == NULL) {
-        set_err(err, err_len, "framefile: no writer");
+        errmsg_set(err, err_len, "framefile: no writer");
         return -1;
     }
     if (self->failed) {
-        set_err(err, err_len, "%s", self->reason);
+        errmsg_set(err, err_len, "%s", self->reason);
         return -1;
     }
     if (len == 0 || len > FRAMEFILE_MAX_FRAME || frame == NULL) {
-        set_err(
+        errmsg_set(
             err, err_len, "framefile: %s: refusing a %s of %zu bytes (a record holds 1..%u bytes)",
             self->name, frame == NULL ? "NULL frame" : "frame", len, (unsigned)FRAMEFILE_MAX_FRAME);
         return -1;
@@ -344,18 +332,18 @@ int framefile_writer_write(framefile_writer_t *self, const void *frame, size_t l
         goto failed;
     return 0;
 failed:
-    set_err(err, err_len, "%s", self->reason);
+    errmsg_set(err, err_len, "%s", self->reason);
     return -1;
 }
 
 int framefile_writer_flush(framefile_writer_t *self, char *err, size_t err_len)
 {
     if (self == NULL) {
-        set_err(err, err_len, "framefile: no writer");
+        errmsg_set(err, err_len, "framefile: no writer");
         return -1;
     }
     if (self->failed || writer_flush_buffer(self) != 0) {
-        set_err(err, err_len, "%s", self->reason);
+        errmsg_set(err, err_len, "%s", self->reason);
         return -1;
     }
     return 0;

@@ -31,6 +31,7 @@
  * regular file is simply read twice.
  */
 #include "capture.h"
+#include "errmsg.h"
 #include "framefile.h"
 
 #include <ctype.h>
@@ -52,19 +53,6 @@
 static const char SNAPSHOT_PREFIX[] = "{\"lastUpdateId\":";
 static const char STREAM_PREFIX[] = "{\"stream\":\"";
 static const char DATA_AFTER_STREAM[] = "\",\"data\":";
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err == NULL || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 static bool starts_with(const char *s, size_t len, const char *prefix)
 {
@@ -100,13 +88,13 @@ static int lines_open(lines_t *lr, const char *path, char *err, size_t err_len)
     lr->name = path;
     lr->fp = fopen(path, "rb");
     if (lr->fp == NULL) {
-        set_err(err, err_len, "cannot open %s: %s", path, strerror(errno));
+        errmsg_set(err, err_len, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     lr->owns_fp = true;
     struct stat st;
     if (fstat(fileno(lr->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        set_err(err, err_len, "%s is a directory, not a capture file", path);
+        errmsg_set(err, err_len, "%s is a directory, not a capture file", path);
         fclose(lr->fp);
         lr->fp = NULL;
         return -1;
@@ -128,23 +116,23 @@ static int lines_next(lines_t *lr, char *err, size_t err_len)
         ssize_t n = getline(&lr->line, &lr->cap, lr->fp);
         if (n < 0) {
             if (ferror(lr->fp)) {
-                set_err(err, err_len, "%s: read error after line %" PRIu64 ": %s", lr->name,
-                        lr->line_no, strerror(errno ? errno : EIO));
+                errmsg_set(err, err_len, "%s: read error after line %" PRIu64 ": %s", lr->name,
+                           lr->line_no, strerror(errno ? errno : EIO));
                 return -1;
             }
             if (errno == ENOMEM) {
-                set_err(err, err_len, "%s:%" PRIu64 ": out of memory for the line", lr->name,
-                        lr->line_no + 1);
+                errmsg_set(err, err_len, "%s:%" PRIu64 ": out of memory for the line", lr->name,
+                           lr->line_no + 1);
                 return -1;
             }
             return 0; /* empty lines at the very end are fine */
         }
         lr->line_no++;
         if (lr->copy != NULL && fwrite(lr->line, 1, (size_t)n, lr->copy) != (size_t)n) {
-            set_err(err, err_len,
-                    "%s:%" PRIu64 ": cannot copy the input to a temporary file: %s (set TMPDIR "
-                    "to a directory with room)",
-                    lr->name, lr->line_no, strerror(errno));
+            errmsg_set(err, err_len,
+                       "%s:%" PRIu64 ": cannot copy the input to a temporary file: %s (set TMPDIR "
+                       "to a directory with room)",
+                       lr->name, lr->line_no, strerror(errno));
             return -1;
         }
         size_t len = (size_t)n;
@@ -156,10 +144,11 @@ static int lines_next(lines_t *lr, char *err, size_t err_len)
             continue;
         }
         if (lr->blank_line != 0) {
-            set_err(err, err_len,
-                    "%s:%" PRIu64 ": empty line in the middle of the file (only its end may have "
-                    "empty lines)",
-                    lr->name, lr->blank_line);
+            errmsg_set(err, err_len,
+                       "%s:%" PRIu64
+                       ": empty line in the middle of the file (only its end may have "
+                       "empty lines)",
+                       lr->name, lr->blank_line);
             return -1;
         }
         lr->len = len;
@@ -179,7 +168,7 @@ static int lines_restart(lines_t *lr, FILE *fp, char *err, size_t err_len)
         lr->start = 0;
     }
     if (fseeko(lr->fp, lr->start, SEEK_SET) != 0) {
-        set_err(err, err_len, "%s: cannot read it a second time: %s", lr->name, strerror(errno));
+        errmsg_set(err, err_len, "%s: cannot read it a second time: %s", lr->name, strerror(errno));
         return -1;
     }
     clearerr(lr->fp);
@@ -203,21 +192,22 @@ static void lines_close(lines_t *lr)
 static int parse_ns(const char *s, size_t len, int64_t *ns, char *why, size_t why_len)
 {
     if (len == 0 || len > 19) {
-        set_err(why, why_len, "receive time \"%.*s\" is not 1 to 19 digits of nanoseconds",
-                (int)(len > 40 ? 40 : len), s);
+        errmsg_set(why, why_len, "receive time \"%.*s\" is not 1 to 19 digits of nanoseconds",
+                   (int)(len > 40 ? 40 : len), s);
         return -1;
     }
     uint64_t v = 0;
     for (size_t i = 0; i < len; i++) {
         if (!isdigit((unsigned char)s[i])) {
-            set_err(why, why_len, "receive time \"%.*s\" is not a number of nanoseconds", (int)len,
-                    s);
+            errmsg_set(why, why_len, "receive time \"%.*s\" is not a number of nanoseconds",
+                       (int)len, s);
             return -1;
         }
         v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot overflow a uint64 */
     }
     if (v == 0 || v > INT64_MAX) {
-        set_err(why, why_len, "receive time %.*s ns is not in 1..%" PRId64, (int)len, s, INT64_MAX);
+        errmsg_set(why, why_len, "receive time %.*s ns is not in 1..%" PRId64, (int)len, s,
+                   INT64_MAX);
         return -1;
     }
     *ns = (int64_t)v;
@@ -242,14 +232,14 @@ static int parse_seconds(const char *s, size_t len, int64_t *ns, char *why, size
         frac = frac * 10 + (c - '0');
     }
     if (!ok) {
-        set_err(why, why_len,
-                "time \"%.*s\" is not <seconds>[.<1 to 9 digits>] (nanoseconds must be exact)",
-                (int)(len > 40 ? 40 : len), s);
+        errmsg_set(why, why_len,
+                   "time \"%.*s\" is not <seconds>[.<1 to 9 digits>] (nanoseconds must be exact)",
+                   (int)(len > 40 ? 40 : len), s);
         return -1;
     }
     if (sec > (INT64_MAX - frac) / NS_PER_SECOND || sec * NS_PER_SECOND + frac == 0) {
-        set_err(why, why_len, "time %.*s s is not in the range of an int64 of ns after 1970",
-                (int)len, s);
+        errmsg_set(why, why_len, "time %.*s s is not in the range of an int64 of ns after 1970",
+                   (int)len, s);
         return -1;
     }
     *ns = sec * NS_PER_SECOND + frac;
@@ -331,7 +321,7 @@ static void streams_free(streams_t *s)
 static int check_snapshot_body(const char *body, size_t len, char *why, size_t why_len)
 {
     if (!starts_with(body, len, SNAPSHOT_PREFIX) || body[len - 1] != '}') {
-        set_err(why, why_len, "body is not a whole depth snapshot ({\"lastUpdateId\":…})");
+        errmsg_set(why, why_len, "body is not a whole depth snapshot ({\"lastUpdateId\":…})");
         return -1;
     }
     return 0;
@@ -362,7 +352,7 @@ static int emitter_open(emitter_t *e, const capture_options_t *opt, const char *
     if (strcmp(out_path, "-") != 0) {
         if (asprintf(&e->tmp_path, "%s.tmp", out_path) < 0) {
             e->tmp_path = NULL;
-            set_err(err, err_len, "out of memory");
+            errmsg_set(err, err_len, "out of memory");
             return -1;
         }
         path = e->tmp_path;
@@ -382,14 +372,14 @@ static int emit(emitter_t *e, const envelope_header_t *h, const void *payload, s
 {
     size_t size = envelope_encoded_size(h, len);
     if (size == 0) {
-        set_err(why, why_len, "a payload of %zu bytes exceeds the frame maximum of %u", len,
-                (unsigned)ENVELOPE_MAX_PAYLOAD);
+        errmsg_set(why, why_len, "a payload of %zu bytes exceeds the frame maximum of %u", len,
+                   (unsigned)ENVELOPE_MAX_PAYLOAD);
         return -1;
     }
     if (size > e->cap) {
         uint8_t *bigger = realloc(e->buf, size);
         if (bigger == NULL) {
-            set_err(why, why_len, "out of memory for a %zu-byte frame", size);
+            errmsg_set(why, why_len, "out of memory for a %zu-byte frame", size);
             return -1;
         }
         e->buf = bigger;
@@ -461,8 +451,8 @@ static int emitter_finish(emitter_t *e, capture_counts_t *counts, char *err, siz
     int rc = framefile_writer_flush(e->out, err, err_len);
     framefile_writer_destroy(&e->out);
     if (rc == 0 && e->tmp_path != NULL && rename(e->tmp_path, e->out_path) != 0) {
-        set_err(err, err_len, "cannot rename %s to %s: %s", e->tmp_path, e->out_path,
-                strerror(errno));
+        errmsg_set(err, err_len, "cannot rename %s to %s: %s", e->tmp_path, e->out_path,
+                   strerror(errno));
         rc = -1;
     }
     if (rc != 0 && e->tmp_path != NULL)
@@ -489,11 +479,11 @@ static void emitter_abort(emitter_t *e)
 static int check_options(const capture_options_t *opt, bool need_symbol, char *err, size_t err_len)
 {
     if (opt == NULL || opt->market < MARKET_SPOT || opt->market > MARKET_COINM) {
-        set_err(err, err_len, "no market (spot, usdm or coinm)");
+        errmsg_set(err, err_len, "no market (spot, usdm or coinm)");
         return -1;
     }
     if (opt->instance_id == 0) {
-        set_err(err, err_len, "instance id 0: frames need a nonzero instance id");
+        errmsg_set(err, err_len, "instance id 0: frames need a nonzero instance id");
         return -1;
     }
     if (!need_symbol)
@@ -504,8 +494,8 @@ static int check_options(const capture_options_t *opt, bool need_symbol, char *e
         ok = isupper((unsigned char)opt->symbol[i]) || isdigit((unsigned char)opt->symbol[i]) ||
              opt->symbol[i] == '_';
     if (!ok) {
-        set_err(err, err_len, "symbol \"%s\" is not [A-Z0-9_]{1,%d} (as sent to Binance)",
-                opt->symbol ? opt->symbol : "", ENVELOPE_SYMBOL_MAX);
+        errmsg_set(err, err_len, "symbol \"%s\" is not [A-Z0-9_]{1,%d} (as sent to Binance)",
+                   opt->symbol ? opt->symbol : "", ENVELOPE_SYMBOL_MAX);
         return -1;
     }
     return 0;
@@ -529,7 +519,7 @@ static int parse_hft_line(const char *line, size_t len, const char *symbol, hft_
     memset(out, 0, sizeof *out);
     const char *space = memchr(line, ' ', len);
     if (space == NULL || space + 1 == line + len) {
-        set_err(why, why_len, "not \"<receive ns> <payload>\"");
+        errmsg_set(why, why_len, "not \"<receive ns> <payload>\"");
         return -1;
     }
     if (parse_ns(line, (size_t)(space - line), &out->ns, why, why_len) != 0)
@@ -539,7 +529,7 @@ static int parse_hft_line(const char *line, size_t len, const char *symbol, hft_
     const char *p = out->payload;
     size_t n = out->payload_len;
     if (p[n - 1] != '}') {
-        set_err(why, why_len, "payload does not end with '}' (a line cut short?)");
+        errmsg_set(why, why_len, "payload does not end with '}' (a line cut short?)");
         return -1;
     }
     if (starts_with(p, n, SNAPSHOT_PREFIX)) {
@@ -552,16 +542,16 @@ static int parse_hft_line(const char *line, size_t len, const char *symbol, hft_
             size_t sym_len = strlen(symbol);
             if ((size_t)(p + n - named) <= sym_len || memcmp(named, symbol, sym_len) != 0 ||
                 named[sym_len] != '"') {
-                set_err(why, why_len, "the snapshot body names another symbol than %s", symbol);
+                errmsg_set(why, why_len, "the snapshot body names another symbol than %s", symbol);
                 return -1;
             }
         }
         return 0;
     }
     if (!starts_with(p, n, STREAM_PREFIX)) {
-        set_err(why, why_len,
-                "payload is neither a combined-stream frame ({\"stream\":…) nor a depth "
-                "snapshot ({\"lastUpdateId\":…)");
+        errmsg_set(why, why_len,
+                   "payload is neither a combined-stream frame ({\"stream\":…) nor a depth "
+                   "snapshot ({\"lastUpdateId\":…)");
         return -1;
     }
     out->stream = p + strlen(STREAM_PREFIX);
@@ -569,8 +559,8 @@ static int parse_hft_line(const char *line, size_t len, const char *symbol, hft_
     out->stream_len = quote ? (size_t)(quote - out->stream) : 0;
     if (quote == NULL || !stream_name_ok(out->stream, out->stream_len) ||
         !starts_with(quote, (size_t)(p + n - quote), DATA_AFTER_STREAM)) {
-        set_err(why, why_len,
-                "combined-stream frame without a plain stream name followed by \"data\"");
+        errmsg_set(why, why_len,
+                   "combined-stream frame without a plain stream name followed by \"data\"");
         return -1;
     }
     return 0;
@@ -580,7 +570,7 @@ int capture_hftbacktest(const capture_options_t *opt, const char *in_path, const
                         capture_counts_t *counts, char *err, size_t err_len)
 {
     if (in_path == NULL || out_path == NULL) {
-        set_err(err, err_len, "hftbacktest: no input or no output path");
+        errmsg_set(err, err_len, "hftbacktest: no input or no output path");
         return -1;
     }
     if (check_options(opt, true, err, err_len) != 0)
@@ -598,10 +588,10 @@ int capture_hftbacktest(const capture_options_t *opt, const char *in_path, const
     if (!lines_seekable(&in)) {
         copy = tmpfile();
         if (copy == NULL) {
-            set_err(err, err_len,
-                    "%s: cannot create a temporary file to read the input twice: %s (set "
-                    "TMPDIR to a writable directory)",
-                    in.name, strerror(errno));
+            errmsg_set(err, err_len,
+                       "%s: cannot create a temporary file to read the input twice: %s (set "
+                       "TMPDIR to a writable directory)",
+                       in.name, strerror(errno));
             goto done;
         }
         in.copy = copy;
@@ -612,21 +602,21 @@ int capture_hftbacktest(const capture_options_t *opt, const char *in_path, const
     int got;
     while ((got = lines_next(&in, err, err_len)) == 1) {
         if (parse_hft_line(in.line, in.len, opt->symbol, &hl, why, sizeof why) != 0) {
-            set_err(err, err_len, "%s:%" PRIu64 ": %s", in.name, in.line_no, why);
+            errmsg_set(err, err_len, "%s:%" PRIu64 ": %s", in.name, in.line_no, why);
             goto done;
         }
         if (!hl.snapshot && streams_add(&streams, hl.stream, hl.stream_len, true) != 0) {
-            set_err(err, err_len, "%s:%" PRIu64 ": out of memory", in.name, in.line_no);
+            errmsg_set(err, err_len, "%s:%" PRIu64 ": out of memory", in.name, in.line_no);
             goto done;
         }
     }
     if (got < 0)
         goto done;
     if (copy != NULL && fflush(copy) != 0) {
-        set_err(err, err_len,
-                "%s: cannot copy the input to a temporary file: %s (set TMPDIR to "
-                "a directory with room)",
-                in.name, strerror(errno));
+        errmsg_set(err, err_len,
+                   "%s: cannot copy the input to a temporary file: %s (set TMPDIR to "
+                   "a directory with room)",
+                   in.name, strerror(errno));
         goto done;
     }
     int restarted = lines_restart(&in, copy, err, err_len);
@@ -650,7 +640,7 @@ int capture_hftbacktest(const capture_options_t *opt, const char *in_path, const
         else
             emitted = emit_ws_text(&e, hl.ns, hl.payload, hl.payload_len, why, sizeof why);
         if (emitted != 0) {
-            set_err(err, err_len, "%s:%" PRIu64 ": %s", in.name, in.line_no, why);
+            errmsg_set(err, err_len, "%s:%" PRIu64 ": %s", in.name, in.line_no, why);
             goto done;
         }
     }
@@ -691,7 +681,7 @@ static int parse_timed(const char *line, size_t len, const char *shape, pending_
 {
     const char *colon = memchr(line, ':', len);
     if (colon == NULL || colon + 2 >= line + len || colon[1] != ' ') {
-        set_err(why, why_len, "not \"%s\"", shape);
+        errmsg_set(why, why_len, "not \"%s\"", shape);
         return -1;
     }
     if (parse_seconds(line, (size_t)(colon - line), &out->ns, why, why_len) != 0)
@@ -708,7 +698,7 @@ static int parse_http_line(const char *line, size_t len, pending_t *out, char *w
     static const char arrow[] = " -> ";
     const char *a = memmem(line, len, arrow, sizeof arrow - 1);
     if (a == NULL || a == line || memchr(line, ' ', (size_t)(a - line)) != NULL) {
-        set_err(why, why_len, "not \"%s\"", HTTP_SHAPE);
+        errmsg_set(why, why_len, "not \"%s\"", HTTP_SHAPE);
         return -1;
     }
     size_t sym_len;
@@ -720,8 +710,8 @@ static int parse_http_line(const char *line, size_t len, pending_t *out, char *w
         out->symbol_buf[i] = c;
     }
     if (!ok) {
-        set_err(why, why_len, "url has no symbol=[A-Za-z0-9_]{1,%d} parameter",
-                ENVELOPE_SYMBOL_MAX);
+        errmsg_set(why, why_len, "url has no symbol=[A-Za-z0-9_]{1,%d} parameter",
+                   ENVELOPE_SYMBOL_MAX);
         return -1;
     }
     out->symbol_buf[sym_len] = '\0';
@@ -739,7 +729,7 @@ static int parse_ws_header(const char *line, size_t len, int64_t *connect_ns, st
     static const char arrows[] = " <-> ";
     const char *a = memmem(line, len, arrows, sizeof arrows - 1);
     if (a == NULL || a == line || memchr(line, ' ', (size_t)(a - line)) != NULL) {
-        set_err(why, why_len, "not \"<url> <-> <connect time>\"");
+        errmsg_set(why, why_len, "not \"<url> <-> <connect time>\"");
         return -1;
     }
     const char *t = a + sizeof arrows - 1;
@@ -753,12 +743,12 @@ static int parse_ws_header(const char *line, size_t len, int64_t *connect_ns, st
         const char *slash = memchr(p, '/', (size_t)(end - p));
         const char *name_end = slash ? slash : end;
         if (!stream_name_ok(p, (size_t)(name_end - p))) {
-            set_err(why, why_len, "streams= of the url holds \"%.*s\", not a stream name",
-                    (int)(name_end - p > 60 ? 60 : name_end - p), p);
+            errmsg_set(why, why_len, "streams= of the url holds \"%.*s\", not a stream name",
+                       (int)(name_end - p > 60 ? 60 : name_end - p), p);
             return -1;
         }
         if (streams_add(streams, p, (size_t)(name_end - p), false) != 0) {
-            set_err(why, why_len, "out of memory");
+            errmsg_set(why, why_len, "out of memory");
             return -1;
         }
         p = name_end + 1;
@@ -777,7 +767,7 @@ static int advance(lines_t *lr, bool http, pending_t *next, char *err, size_t er
     int rc = http ? parse_http_line(lr->line, lr->len, next, why, sizeof why)
                   : parse_timed(lr->line, lr->len, WS_SHAPE, next, why, sizeof why);
     if (rc != 0) {
-        set_err(err, err_len, "%s:%" PRIu64 ": %s", lr->name, lr->line_no, why);
+        errmsg_set(err, err_len, "%s:%" PRIu64 ": %s", lr->name, lr->line_no, why);
         return -1;
     }
     return 1;
@@ -787,13 +777,13 @@ int capture_cryptofeed(const capture_options_t *opt, const char *ws_path, const 
                        const char *out_path, capture_counts_t *counts, char *err, size_t err_len)
 {
     if (ws_path == NULL || http_path == NULL || out_path == NULL) {
-        set_err(err, err_len, "cryptofeed: a WebSocket file, a REST file and an output path");
+        errmsg_set(err, err_len, "cryptofeed: a WebSocket file, a REST file and an output path");
         return -1;
     }
     if (check_options(opt, false, err, err_len) != 0)
         return -1;
     if (strcmp(ws_path, "-") == 0 && strcmp(http_path, "-") == 0) {
-        set_err(err, err_len, "cryptofeed: only one of the two inputs can be stdin");
+        errmsg_set(err, err_len, "cryptofeed: only one of the two inputs can be stdin");
         return -1;
     }
     lines_t ws, http;
@@ -810,13 +800,13 @@ int capture_cryptofeed(const capture_options_t *opt, const char *ws_path, const 
 
     int got = lines_next(&ws, err, err_len);
     if (got == 0)
-        set_err(err, err_len, "%s: empty, expected a first line \"<url> <-> <connect time>\"",
-                ws.name);
+        errmsg_set(err, err_len, "%s: empty, expected a first line \"<url> <-> <connect time>\"",
+                   ws.name);
     if (got <= 0)
         goto done;
     int64_t connect_ns;
     if (parse_ws_header(ws.line, ws.len, &connect_ns, &streams, why, sizeof why) != 0) {
-        set_err(err, err_len, "%s:%" PRIu64 ": %s", ws.name, ws.line_no, why);
+        errmsg_set(err, err_len, "%s:%" PRIu64 ": %s", ws.name, ws.line_no, why);
         goto done;
     }
     if (emitter_open(&e, opt, out_path, err, err_len) != 0)
@@ -835,7 +825,7 @@ int capture_cryptofeed(const capture_options_t *opt, const char *ws_path, const 
                                           : emit_ws_text(&e, next_ws.ns, next_ws.payload,
                                                          next_ws.payload_len, why, sizeof why);
             if (emitted != 0) {
-                set_err(err, err_len, "%s:%" PRIu64 ": %s", ws.name, ws.line_no, why);
+                errmsg_set(err, err_len, "%s:%" PRIu64 ": %s", ws.name, ws.line_no, why);
                 goto done;
             }
             conn_up_pending = false;
@@ -844,7 +834,7 @@ int capture_cryptofeed(const capture_options_t *opt, const char *ws_path, const 
         } else {
             if (emit_snapshot(&e, next_http.ns, next_http.symbol, next_http.payload,
                               next_http.payload_len, why, sizeof why) != 0) {
-                set_err(err, err_len, "%s:%" PRIu64 ": %s", http.name, http.line_no, why);
+                errmsg_set(err, err_len, "%s:%" PRIu64 ": %s", http.name, http.line_no, why);
                 goto done;
             }
             if (advance(&http, true, &next_http, err, err_len) < 0)
@@ -878,7 +868,7 @@ int capture_check(const char *path, capture_counts_t *counts, char *err, size_t 
         counts = &local;
     memset(counts, 0, sizeof *counts);
     if (path == NULL) {
-        set_err(err, err_len, "check: no file");
+        errmsg_set(err, err_len, "check: no file");
         return -1;
     }
     framefile_reader_t *r = framefile_reader_open(path, err, err_len);
@@ -914,22 +904,22 @@ int capture_check(const char *path, capture_counts_t *counts, char *err, size_t 
         }
         if (c == NULL) {
             if (h.seq != 1) {
-                set_err(why, sizeof why,
-                        "first frame of instance %#" PRIx64 " connection %" PRIu32
-                        " has seq %" PRIu64 ", not 1",
-                        h.instance_id, h.conn_id, h.seq);
+                errmsg_set(why, sizeof why,
+                           "first frame of instance %#" PRIx64 " connection %" PRIu32
+                           " has seq %" PRIu64 ", not 1",
+                           h.instance_id, h.conn_id, h.seq);
                 goto bad_frame;
             }
             if (h.conn_id != ENVELOPE_CONN_NONE && h.kind != ENVELOPE_CONN_UP) {
-                set_err(why, sizeof why, "connection %" PRIu32 " starts with %s, not CONN_UP",
-                        h.conn_id, envelope_kind_name(h.kind));
+                errmsg_set(why, sizeof why, "connection %" PRIu32 " starts with %s, not CONN_UP",
+                           h.conn_id, envelope_kind_name(h.kind));
                 goto bad_frame;
             }
             if (conn_count == conn_cap) {
                 size_t cap = conn_cap ? 2 * conn_cap : 8;
                 conn_state_t *bigger = realloc(conns, cap * sizeof *bigger);
                 if (bigger == NULL) {
-                    set_err(why, sizeof why, "out of memory");
+                    errmsg_set(why, sizeof why, "out of memory");
                     goto bad_frame;
                 }
                 conns = bigger;
@@ -938,13 +928,13 @@ int capture_check(const char *path, capture_counts_t *counts, char *err, size_t 
             c = &conns[conn_count++];
             *c = (conn_state_t){.instance_id = h.instance_id, .conn_id = h.conn_id};
         } else if (c->down) {
-            set_err(why, sizeof why, "%s on connection %" PRIu32 " after its CONN_DOWN",
-                    envelope_kind_name(h.kind), h.conn_id);
+            errmsg_set(why, sizeof why, "%s on connection %" PRIu32 " after its CONN_DOWN",
+                       envelope_kind_name(h.kind), h.conn_id);
             goto bad_frame;
         } else if (h.seq != c->last_seq + 1) {
-            set_err(why, sizeof why,
-                    "connection %" PRIu32 " jumps from seq %" PRIu64 " to %" PRIu64, h.conn_id,
-                    c->last_seq, h.seq);
+            errmsg_set(why, sizeof why,
+                       "connection %" PRIu32 " jumps from seq %" PRIu64 " to %" PRIu64, h.conn_id,
+                       c->last_seq, h.seq);
             goto bad_frame;
         }
         c->last_seq = h.seq;
@@ -955,8 +945,8 @@ int capture_check(const char *path, capture_counts_t *counts, char *err, size_t 
         counts->by_kind[h.kind]++;
         continue;
     bad_frame:
-        set_err(err, err_len, "%s: record at byte offset %" PRIu64 " (frame %" PRIu64 "): %s", name,
-                framefile_reader_offset(r), counts->frames + 1, why);
+        errmsg_set(err, err_len, "%s: record at byte offset %" PRIu64 " (frame %" PRIu64 "): %s",
+                   name, framefile_reader_offset(r), counts->frames + 1, why);
         goto done;
     }
     if (got == 0)
