@@ -264,6 +264,13 @@ book_result_t book_set(book_t *self, book_side_t side, dec_t price, dec_t qty)
         s->start++;
         s->depth--;
         pos--;
+    }
+    book_level_t *slot = open_slot(self, s, pos);
+    if (!slot)
+        return BOOK_NOMEM;
+    slot->price = price;
+    slot->qty = qty;
+    if (self->dropped.units != 0) {
         /* The levels beyond the dropped one are no longer followed: the side is complete at
            most down to the level now worst. */
         int64_t worst_rank = rank_of(s, s->buf[s->start].price);
@@ -272,11 +279,6 @@ book_result_t book_set(book_t *self, book_side_t side, dec_t price, dec_t qty)
             s->limit_rank = worst_rank;
         }
     }
-    book_level_t *slot = open_slot(self, s, pos);
-    if (!slot)
-        return BOOK_NOMEM;
-    slot->price = price;
-    slot->qty = qty;
     return BOOK_INSERTED;
 }
 
