@@ -51,7 +51,16 @@ static void changes_of_side(jbuf_t *b, const publish_book_id_t *id, const sync_c
             jbuf_char(b, ',');
         first = false;
         const sync_change_t *c = &changes[i];
-        if (c->price_len && c->qty_len) {
+        if (c->price_len && c->qty_len && c->qty_text == c->price_text + c->price_len + 3 &&
+            c->price_text[-2] == '[' && c->qty_text[c->qty_len + 1] == ']') {
+            /* Read by the parser's fast path, the level was written ["price","qty"] with nothing
+               else in between: the same bytes as ours, copied in one piece. */
+            size_t n = (size_t)c->price_len + c->qty_len + 7;
+            char *at = jbuf_extend(b, n);
+            if (!at)
+                return;
+            memcpy(at, c->price_text - 2, n);
+        } else if (c->price_len && c->qty_len) {
             /* The exchange's own strings, as it wrote them: no formatting on the hot path. */
             char *at = jbuf_extend(b, (size_t)c->price_len + c->qty_len + 7);
             if (!at)

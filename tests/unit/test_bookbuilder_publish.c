@@ -164,6 +164,38 @@ static void spot_book_update_matches_the_documented_example(void **state)
     jbuf_free(&b);
 }
 
+/* A level carries the exchange's own text when the event was read straight from its payload:
+   written ["p","q"] it is copied whole; with anything else around the strings (a space, which
+   JSON allows) the strings alone are copied into our form; without text, the value is
+   formatted. The three give the same bytes. */
+static void book_update_copies_the_exchanges_text_in_our_form(void **state)
+{
+    (void)state;
+    static const char plain[] = "[\"61824.00000000\",\"0.32726000\"]";
+    static const char spaced[] = "[ \"61824.00000000\",\"0.32726000\" ]";
+    sync_applied_t applied = {.first_id = 1, .last_id = 2, .event_ms = 3, .recv_ns = 4};
+    sync_change_t from_plain = {.side = BOOK_BID,
+                                .price = D("61824"),
+                                .qty = D("0.32726"),
+                                .price_text = plain + 2,
+                                .qty_text = plain + 19,
+                                .price_len = 14,
+                                .qty_len = 10};
+    sync_change_t from_spaced = from_plain;
+    from_spaced.price_text = spaced + 3;
+    from_spaced.qty_text = spaced + 20;
+    sync_change_t formatted = {.side = BOOK_BID, .price = D("61824"), .qty = D("0.32726")};
+    const sync_change_t *cases[] = {&from_plain, &from_spaced, &formatted};
+    for (size_t i = 0; i < 3; i++) {
+        jbuf_t b = {0};
+        publish_book_update(&b, &SPOT_BTC, 1, &applied, cases[i], 1, 5);
+        assert_body(&b, "{\"seq\":1,\"market\":\"spot\",\"symbol\":\"BTCUSDT\",\"type\":\"update\","
+                        "\"first_id\":1,\"last_id\":2,\"event_ms\":3,\"recv_ns\":4,\"pub_ns\":5,"
+                        "\"bids\":[[\"61824.00000000\",\"0.32726000\"]],\"asks\":[]}");
+        jbuf_free(&b);
+    }
+}
+
 static void futures_book_update_matches_the_documented_example_with_txn_ms(void **state)
 {
     (void)state;
@@ -532,6 +564,7 @@ static void writing_a_message_replaces_the_previous_one(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(book_update_copies_the_exchanges_text_in_our_form),
         cmocka_unit_test(spot_book_update_matches_the_documented_example),
         cmocka_unit_test(futures_book_update_matches_the_documented_example_with_txn_ms),
         cmocka_unit_test(book_update_lists_one_price_twice_in_the_order_applied),
