@@ -15,17 +15,15 @@
 
 #include "bus.h"
 #include "now.h"
+#include "testproc.h"
 
-#include <arpa/inet.h>
 #include <czmq.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define CHUNK_FRAMES 4096
@@ -89,25 +87,13 @@ struct fakebb {
 
 /* ---- ports -------------------------------------------------------------------------------- */
 
-static bool port_free(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 /* A free port below the kernel's ephemeral range (32768…), so that no outgoing connection of
    the collector can take it while the frame socket waits to be bound. */
 static int pick_port(unsigned *seed)
 {
     for (int attempt = 0; attempt < 500; attempt++) {
         int port = 10000 + (int)(rand_r(seed) % 22000);
-        if (port_free(port))
+        if (testproc_port_free(port))
             return port;
     }
     return -1;

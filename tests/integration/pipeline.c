@@ -24,18 +24,16 @@
 #include "collectorproc.h"
 #include "now.h"
 #include "simtest.h"
+#include "testproc.h"
 
-#include <arpa/inet.h>
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,18 +146,6 @@ static int book_index(market_t market, const char *symbol)
 
 /* ---- ports -------------------------------------------------------------------------------- */
 
-static bool port_free(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 /* `n` distinct free ports in 10000…31999. */
 static int pick_ports(int *ports, int n)
 {
@@ -175,7 +161,7 @@ static int pick_ports(int *ports, int n)
             bool taken = false;
             for (int k = 0; k < i; k++)
                 taken |= ports[k] == port;
-            if (!taken && port_free(port)) {
+            if (!taken && testproc_port_free(port)) {
                 ports[i] = port;
                 break;
             }
