@@ -89,7 +89,7 @@ static const config_key_t schema[] = {
     {"bus.frames", CONFIG_ENDPOINT, "\"tcp://127.0.0.1:7101\"", 0, 0, NULL,
      "Frames pipe: the bookbuilder binds PULL here; collectors connect PUSH."},
     {"bus.control", CONFIG_ENDPOINT, "\"tcp://127.0.0.1:7102\"", 0, 0, NULL,
-     "Control: the bookbuilder binds PUB here (snapshot requests); collectors connect SUB."},
+     "Control: the bookbuilder binds XPUB here (snapshot requests); collectors connect SUB."},
     {"bus.snapshot", CONFIG_ENDPOINT, "\"tcp://127.0.0.1:7103\"", 0, 0, NULL,
      "Snapshot service for late joiners: the bookbuilder binds ROUTER here."},
     {"bus.status", CONFIG_ENDPOINT, "\"tcp://127.0.0.1:7110\"", 0, 0, NULL,
