@@ -430,6 +430,7 @@ static int run_live(bookbuilder_t *bb)
     if (!poller)
         return 1;
     int64_t next_tick_ms = 0;
+    bool backlog = false; /* the last drain stopped at a full batch: more frames are waiting */
     while (!signals_stop_requested()) {
         int64_t now_ms = now_monotonic_ms();
         if (now_ms >= next_tick_ms)
@@ -440,19 +441,17 @@ static int run_live(bookbuilder_t *bb)
             wait_ms = hb_ms;
         if (wait_ms < 0)
             wait_ms = 0;
-        void *which = zpoller_wait(poller, (int)wait_ms);
-        if (which == bb->frames || which == NULL) {
-            if (drain_frames(bb) == FRAMES_PER_BATCH)
-                continue; /* more waiting: timers and snapshots get their turn next round */
-        }
-        if (which == bb->control || zsock_events(bb->control) & ZMQ_POLLIN)
-            read_control_subscriptions(bb);
-        if (which == bb->snapshot || zsock_events(bb->snapshot) & ZMQ_POLLIN) {
-            while (zsock_events(bb->snapshot) & ZMQ_POLLIN)
-                serve_snapshot_request(bb);
-        }
+        zpoller_wait(poller, backlog ? 0 : (int)wait_ms);
         if (zpoller_terminated(poller))
             break;
+        /* Every socket gets its turn in every round (each check costs one non-blocking call), so
+           a flood of frames never starves the snapshot service, the collectors' subscriptions or
+           the timers: frames are taken a batch at a time in between. */
+        backlog = drain_frames(bb) == FRAMES_PER_BATCH;
+        if (zsock_events(bb->control) & ZMQ_POLLIN)
+            read_control_subscriptions(bb);
+        while (zsock_events(bb->snapshot) & ZMQ_POLLIN)
+            serve_snapshot_request(bb);
     }
     zpoller_destroy(&poller);
     log_info("stopping on %s",
