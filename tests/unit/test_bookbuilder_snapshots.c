@@ -116,8 +116,7 @@ static int setup(void **state)
                "\"BTCUSDT\",\"U\":101,\"u\":105,\"b\":[[\"100.00\",\"1.000\"]],\"a\":[]}}");
     send_frame(f, ENVELOPE_SNAPSHOT, MARKET_SPOT, "BTCUSDT", f->last_request_id,
                "{\"lastUpdateId\":103,\"bids\":[[\"100.00\",\"3.000\"],[\"99.00\",\"2.000\"],["
-               "\"98.00\",\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"]],"
-               "\"bids_complete_to\":null,\"asks_complete_to\":null}");
+               "\"98.00\",\"0.500\"]],\"asks\":[[\"101.00\",\"3.000\"],[\"102.00\",\"2.000\"]]}");
     send_frame(f, ENVELOPE_WS_TEXT, MARKET_SPOT, NULL, 0,
                "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":2,\"s\":"
                "\"BTCUSDT\",\"U\":106,\"u\":106,\"b\":[],\"a\":[[\"103.50\",\"0.250\"]]}}");
@@ -316,6 +315,40 @@ static void list_names_every_book_in_creation_order(void **state)
                   "\"syncing\",\"reason\":\"start\",\"seq\":0,\"update_id\":0,\"resyncs\":0}]}");
 }
 
+/* A snapshot side as deep as the depth asked for was cut: the answer says down to which price the
+   side is complete; a shorter side is complete (null). */
+static void book_says_how_far_each_side_is_complete(void **state)
+{
+    (void)state;
+    fx_t f = {.now = T0};
+    builder_config_t cfg = {
+        .markets = {{.enabled = true, .all_symbols = true}},
+        .max_levels = 2, /* spot asks for a snapshot 2 levels deep */
+        .buffer_max_events = 100,
+        .snapshot_timeout_ms = 10000,
+        .snapshot_retry_base_ms = 1000,
+        .snapshot_retry_max_ms = 8000,
+        .snapshot_inflight_max = 4,
+        .max_books = 10,
+    };
+    builder_io_t io = {.publish = on_publish, .request_snapshot = on_request_snapshot, .arg = &f};
+    f.b = builder_new(&cfg, &io);
+    assert_non_null(f.b);
+    send_frame(&f, ENVELOPE_WS_TEXT, MARKET_SPOT, NULL, 0,
+               "{\"stream\":\"btcusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1,\"s\":"
+               "\"BTCUSDT\",\"U\":101,\"u\":105,\"b\":[],\"a\":[]}}");
+    send_frame(&f, ENVELOPE_SNAPSHOT, MARKET_SPOT, "BTCUSDT", f.last_request_id,
+               "{\"lastUpdateId\":105,\"bids\":[[\"100.00\",\"3.000\"],[\"99.00\",\"2.000\"]],"
+               "\"asks\":[[\"101.00\",\"3.000\"]]}");
+    const char *req = "{\"op\":\"book\",\"market\":\"spot\",\"symbol\":\"BTCUSDT\"}";
+    snapshots_answer(f.b, req, strlen(req), &f.out);
+    const char *tail = "\"bids_complete_to\":\"99.00\",\"asks_complete_to\":null}";
+    assert_true(f.out.len > strlen(tail));
+    assert_memory_equal(f.out.data + f.out.len - strlen(tail), tail, strlen(tail));
+    jbuf_free(&f.out);
+    builder_destroy(&f.b);
+}
+
 static void list_of_a_builder_without_books_is_empty(void **state)
 {
     (void)state;
@@ -437,6 +470,7 @@ int main(void)
         T(book_not_synced_has_empty_sides),
         T(book_resyncing_has_empty_sides_and_the_last_seq),
         T(list_names_every_book_in_creation_order),
+        cmocka_unit_test(book_says_how_far_each_side_is_complete),
         cmocka_unit_test(list_of_a_builder_without_books_is_empty),
         T(list_ignores_other_keys),
         T(request_that_is_not_json_is_an_error),
