@@ -48,7 +48,6 @@ typedef struct {
     zsock_t *snapshot;                         /* ROUTER, bound: late joiners */
     heartbeat_t *heartbeat;
     jbuf_t answer;
-    char *symbols[BUILDER_MARKETS][1]; /* unused placeholder for a zero-symbol list */
     char **symbol_lists[BUILDER_MARKETS];
     uint64_t data_send_failures, control_send_failures, snapshot_requests_served;
     uint64_t snapshot_requests_unheard; /* no collector of the market was subscribed */
