@@ -92,48 +92,6 @@ static inline int eight_digits(const char *p, uint64_t *value)
     return 1;
 }
 
-/* What Binance sends almost always: no sign, at most 11 integer digits, at most 8 decimals.
-   Returns 1 with *out set, or 0 to let the general parser decide (which also reports every
-   error): the fast path accepts nothing the general one refuses, and gives the same value. */
-static inline int parse_common(const char *s, size_t len, dec_t *out)
-{
-    const char *p = s, *end = s + len;
-    uint64_t magnitude = 0;
-    while (p < end && (unsigned)(*p - '0') < 10u)
-        magnitude = magnitude * 10u + (unsigned)(*p++ - '0');
-    size_t integer_digits = (size_t)(p - s);
-    if (integer_digits == 0 || integer_digits > 11) /* 11 digits: 99999999999 × 10^8 < 2^64 */
-        return 0;
-    unsigned fraction_digits = 0;
-    if (p < end) {
-        if (*p != '.')
-            return 0;
-        p++;
-        size_t left = (size_t)(end - p);
-        if (left == 8) {
-            uint64_t fraction;
-            if (!eight_digits(p, &fraction))
-                return 0;
-            magnitude = magnitude * 100000000u + fraction;
-            fraction_digits = 8;
-        } else if (left >= 1 && left < 8) {
-            for (; p < end; p++) {
-                if ((unsigned)(*p - '0') >= 10u)
-                    return 0;
-                magnitude = magnitude * 10u + (unsigned)(*p - '0');
-            }
-            fraction_digits = (unsigned)left;
-        } else {
-            return 0;
-        }
-    }
-    magnitude *= pow10_u64[DEC_PLACES - fraction_digits];
-    if (magnitude > (uint64_t)INT64_MAX)
-        return 0;
-    out->units = (int64_t)magnitude;
-    return 1;
-}
-
 /* The leading run of digits among the 8 bytes at p: how many (0..8) and, in *value, what they
    read as. All 8 bytes must be readable. Non-digit bytes are found all at once (as in
    eight_digits); the digits are shifted to the top so that the vacated bytes read as leading
@@ -235,8 +193,16 @@ size_t dec_scan(const char *s, const char *end, dec_t *out, uint8_t *places)
 
 dec_err_t dec_parse(const char *s, size_t len, unsigned flags, dec_t *out)
 {
-    if (len > 0 && len <= 20 && parse_common(s, len, out))
-        return DEC_OK;
+    /* What Binance sends almost always is a plain decimal dec_scan reads whole; anything else,
+       and every error, is for the general parser below. */
+    if (len > 0) {
+        dec_t fast;
+        uint8_t places;
+        if (dec_scan(s, s + len, &fast, &places) == len) {
+            *out = fast;
+            return DEC_OK;
+        }
+    }
     if (len == 0)
         return DEC_ERR_EMPTY;
     const char *p = s;
