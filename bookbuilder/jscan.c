@@ -670,42 +670,6 @@ int jscan_value(jscan_t *s, jscan_value_t *v)
     return read_scalar(s, p, v);
 }
 
-/* Bytes a string of the fast pair may hold: the characters of a number. Anything else (an
-   escape, a quote, UTF-8, a control character) sends the caller to the general path. */
-static const bool pair_byte[256] = {
-    ['-'] = true, ['.'] = true, ['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true,
-    ['4'] = true, ['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
-};
-
-int jscan_string_pair(jscan_t *s, jscan_value_t *first, jscan_value_t *second)
-{
-    if (s->error || s->need_comma || s->depth >= JSCAN_MAX_DEPTH)
-        return 0;
-    if (s->depth > 0 && !in_array(s) && s->p[-1] != ':')
-        return 0;
-    const char *p = s->p, *end = s->end;
-    if (end - p < 9 || p[0] != '[' || p[1] != '"')
-        return 0;
-    const char *a = p + 2, *q = a;
-    while (q < end && pair_byte[(unsigned char)*q])
-        q++;
-    if (q == a || end - q < 5 || q[0] != '"' || q[1] != ',' || q[2] != '"')
-        return 0;
-    size_t a_len = (size_t)(q - a);
-    const char *b = q + 3;
-    q = b;
-    while (q < end && pair_byte[(unsigned char)*q])
-        q++;
-    if (q == b || end - q < 2 || q[0] != '"' || q[1] != ']')
-        return 0;
-    *first = (jscan_value_t){JSCAN_STRING, a, a_len, false};
-    *second = (jscan_value_t){JSCAN_STRING, b, (size_t)(q - b), false};
-    /* The array opened and closed: as after jscan_value on it, a value was read here. */
-    s->p = q + 2;
-    s->need_comma = true;
-    return 1;
-}
-
 int jscan_value_consumed(jscan_t *s, const char *after)
 {
     if (s->error || value_may_start(s) < 0)

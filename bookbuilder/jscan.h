@@ -85,13 +85,6 @@ int jscan_array_next(jscan_t *s);
    array validated and skipped whole. 0, or -1. */
 int jscan_value(jscan_t *s, jscan_value_t *v);
 
-/* The fast path for the commonest thing Binance sends, a level ["61800.20","0.025"]: when the
-   value at the cursor is an array of exactly two strings of number characters ([0-9.-]), with no
-   whitespace, consumes it, fills *first and *second and returns 1. Otherwise returns 0 and moves
-   nothing, and the caller reads the value the general way (which validates and reports errors).
-   Everything it accepts is valid JSON, so it never fails. */
-int jscan_string_pair(jscan_t *s, jscan_value_t *first, jscan_value_t *second);
-
 /* For a caller's own fast path over a value of a shape it knows completely (a level of two
    plain number strings, which it reads and converts in the same pass): the caller has checked
    that the bytes from the cursor up to `after` are one whole, valid JSON value, and the scanner

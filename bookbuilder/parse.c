@@ -346,10 +346,6 @@ static parse_err_t read_level(parse_t *self, jscan_t *s, const char *path, const
     if (fast_level(s, level, text, price_places, qty_places))
         return PARSE_OK;
     jscan_value_t price, qty;
-    if (jscan_string_pair(s, &price, &qty) == 1)
-        return decode_level(self, &price, &qty, path, name, n, level, text, price_places,
-                            qty_places);
-
     /* No peek on the hot path: when '[' is missing, a copy taken before says what is there. */
     jscan_t before = *s;
     if (jscan_array_begin(s) < 0) {
